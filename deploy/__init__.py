@@ -1,0 +1,1 @@
+"""Running Ojime: the command line, the local runner and the embedded stores."""

@@ -1,0 +1,1 @@
+"""The four Ojime services; each package has the same shape (see README)."""

@@ -1,0 +1,7 @@
+"""HTTP routes of the ai_agent service, all under ``/api/orgs/{org_id}/``."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter(prefix="/api/orgs/{org_id}")

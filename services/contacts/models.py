@@ -1,0 +1,15 @@
+"""Tables of the contacts service, all in its own ``contacts`` schema."""
+
+from __future__ import annotations
+
+from sqlalchemy import MetaData
+from sqlalchemy.orm import DeclarativeBase
+
+from shared.tables import add_system_tables
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(schema="contacts")
+
+
+SYSTEM_TABLES = add_system_tables(Base.metadata)

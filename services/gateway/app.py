@@ -1,0 +1,38 @@
+"""The gateway's application: the only public edge of the system."""
+
+from __future__ import annotations
+
+import httpx
+from fastapi import FastAPI
+
+from services.gateway import SPEC
+from services.gateway.routes import router
+from services.gateway.settings import GatewaySettings
+from shared.app import create_app
+from shared.runtime import Runtime
+
+
+def create(settings: GatewaySettings | None = None) -> FastAPI:
+    settings = settings or GatewaySettings()
+
+    async def open_http_client(app: FastAPI, runtime: Runtime) -> None:
+        app.state.http = httpx.AsyncClient(
+            timeout=httpx.Timeout(settings.proxy_timeout_seconds, connect=5.0),
+            follow_redirects=False,
+        )
+
+    async def close_http_client(app: FastAPI, runtime: Runtime) -> None:
+        await app.state.http.aclose()
+
+    app = create_app(
+        SPEC,
+        settings,
+        routers=[router],
+        description=(
+            "The public API of Ojime: accounts, organizations and the "
+            "organization paths served by the services behind it."
+        ),
+        on_startup=[open_http_client],
+        on_shutdown=[close_http_client],
+    )
+    return app

@@ -1,0 +1,1 @@
+"""Encryption of sensitive columns, per-organization data keys, blind indexes."""

@@ -1,0 +1,103 @@
+"""Database access: one async engine per service, bound to the service's role.
+
+Each service serves requests as its own role (``ojime_<service>``) that owns no
+table, cannot bypass row-level security, and reaches only its own schema. The
+organization a transaction works for is set with a transaction-local
+``set_config`` when the transaction begins, so a pooled connection never
+carries one request's organization into the next.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import event, text
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.ext.asyncio import (
+    AsyncEngine,
+    AsyncSession,
+    async_sessionmaker,
+    create_async_engine,
+)
+from sqlalchemy.orm import Session, SessionTransaction
+
+ORG_SETTING = "ojime.org_id"
+_ORG_KEY = "org_id"
+
+
+class DatabaseNotConfigured(RuntimeError):
+    """No DATABASE_URL, and no embedded server was started to provide one."""
+
+
+def async_url(database_url: str) -> URL:
+    """The SQLAlchemy asyncpg URL for a ``postgresql://`` address."""
+    url = make_url(database_url)
+    if url.drivername in {"postgres", "postgresql", "postgresql+asyncpg"}:
+        return url.set(drivername="postgresql+asyncpg")
+    raise DatabaseNotConfigured(
+        f"DATABASE_URL must be a postgresql:// address, not {url.drivername}://"
+    )
+
+
+def role_name(service: str) -> str:
+    return f"ojime_{service}"
+
+
+def service_url(database_url: str, service: str, password: str) -> URL:
+    """The owner's address with the service's own role in place of the owner."""
+    return async_url(database_url).set(username=role_name(service), password=password)
+
+
+def create_engine(url: URL, *, pool_size: int = 5, **options: Any) -> AsyncEngine:
+    return create_async_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        **options,
+    )
+
+
+def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+@event.listens_for(Session, "after_begin")
+def _bind_organization(
+    session: Session, transaction: SessionTransaction, connection: Connection
+) -> None:
+    # An empty value means "no organization": the policies then match no row.
+    org_id = session.info.get(_ORG_KEY)
+    connection.execute(
+        text("select set_config(:name, :value, true)"),
+        {"name": ORG_SETTING, "value": str(org_id) if org_id else ""},
+    )
+
+
+def scope_to_organization(session: AsyncSession, org_id: UUID | None) -> None:
+    """Make every transaction that ``session`` begins from now on see ``org_id``.
+
+    The session must not be inside a transaction yet: the organization is set
+    when a transaction begins.
+    """
+    if session.in_transaction():
+        raise RuntimeError("scope a session before its first query")
+    session.info[_ORG_KEY] = org_id
+
+
+@asynccontextmanager
+async def unit_of_work(
+    sessions: async_sessionmaker[AsyncSession], org_id: UUID | None = None
+) -> AsyncIterator[AsyncSession]:
+    """A session for one request or job: committed on success, else rolled back."""
+    async with sessions() as session:
+        scope_to_organization(session, org_id)
+        try:
+            yield session
+            await session.commit()
+        except BaseException:
+            await session.rollback()
+            raise

@@ -1,0 +1,97 @@
+"""Structured logs: one JSON object a line, with dotted event names.
+
+Every line carries the service and, where bound, the request id, organization
+and job. A processor drops any field whose name suggests a secret or personal
+datum, so a careless ``log.info(..., password=...)`` leaks nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import MutableMapping
+from typing import Any
+
+import structlog
+
+# Field names whose values are never written, whatever the caller passes.
+_REDACTED_FIELDS = frozenset(
+    {
+        "password",
+        "new_password",
+        "current_password",
+        "token",
+        "access_token",
+        "refresh_token",
+        "api_key",
+        "secret",
+        "authorization",
+        "cookie",
+        "email",
+        "phone",
+        "text",
+        "message_text",
+        "body",
+        "name",
+        "username",
+    }
+)
+
+
+def _redact(
+    logger: Any, method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    for key in list(event):
+        if key.lower() in _REDACTED_FIELDS:
+            event[key] = "[redacted]"
+    return event
+
+
+def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> None:
+    """Route structlog and the standard library through one JSON renderer."""
+    renderer: Any = (
+        structlog.processors.JSONRenderer()
+        if fmt == "json"
+        else structlog.dev.ConsoleRenderer(colors=False)
+    )
+    shared_processors: list[Any] = [
+        structlog.contextvars.merge_contextvars,
+        structlog.processors.add_log_level,
+        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        _redact,
+    ]
+    structlog.configure(
+        processors=[
+            *shared_processors,
+            structlog.processors.format_exc_info,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
+        logger_factory=structlog.stdlib.LoggerFactory(),
+        wrapper_class=structlog.stdlib.BoundLogger,
+        cache_logger_on_first_use=True,
+    )
+    formatter = structlog.stdlib.ProcessorFormatter(
+        foreign_pre_chain=shared_processors,
+        processors=[
+            structlog.stdlib.ProcessorFormatter.remove_processors_meta,
+            _bind_service(service),
+            renderer,
+        ],
+    )
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(formatter)
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+    # uvicorn's access log repeats what the request middleware logs already.
+    logging.getLogger("uvicorn.access").disabled = True
+
+
+def _bind_service(service: str) -> Any:
+    def add_service(
+        logger: Any, method: str, event: MutableMapping[str, Any]
+    ) -> MutableMapping[str, Any]:
+        event.setdefault("service", service)
+        return event
+
+    return add_service

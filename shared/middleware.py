@@ -1,0 +1,116 @@
+"""ASGI middleware shared by the services: request context and identity."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+import structlog
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from shared.context import bind_log_context, bind_request, clear_context
+from shared.crypto.keyring import KeyRing
+from shared.errors import NotAuthenticated, error_body
+from shared.identity import IDENTITY_HEADER, verify_identity
+
+log = structlog.get_logger(__name__)
+
+REQUEST_ID_HEADER = "x-request-id"
+_ACCEPTABLE_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{8,64}$")
+UNGUARDED_PREFIX = "/health/"
+
+
+def _header(scope: Scope, name: str) -> str | None:
+    wanted = name.encode("latin-1")
+    for key, value in scope.get("headers", ()):
+        if key.lower() == wanted:
+            return str(value.decode("latin-1"))
+    return None
+
+
+def _request_id(scope: Scope) -> str:
+    given = _header(scope, REQUEST_ID_HEADER)
+    if given and _ACCEPTABLE_REQUEST_ID.match(given):
+        return given
+    return uuid.uuid4().hex
+
+
+class RequestContextMiddleware:
+    """Give each request an id, echo it, and log one line when it ends."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        clear_context()
+        request_id = _request_id(scope)
+        bind_request(request_id)
+        started = time.perf_counter()
+        status = 500
+
+        async def send_with_id(message: Message) -> None:
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+                headers = list(message.get("headers", []))
+                headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
+                message["headers"] = headers
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_id)
+        finally:
+            route = scope.get("route")
+            log.info(
+                "request.finished",
+                method=scope["method"],
+                route=getattr(route, "path", None),
+                status=status,
+                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+            )
+
+
+class InternalIdentityMiddleware:
+    """Refuse, with 401, every request without a valid signed identity.
+
+    Health endpoints stay open so that probes need no key.
+    """
+
+    def __init__(self, app: ASGIApp, *, keys: KeyRing, audience: str) -> None:
+        self.app = app
+        self.keys = keys
+        self.audience = audience
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["path"].startswith(UNGUARDED_PREFIX):
+            await self.app(scope, receive, send)
+            return
+        try:
+            identity = verify_identity(
+                _header(scope, IDENTITY_HEADER), self.keys, self.audience
+            )
+        except NotAuthenticated as exc:
+            log.info("identity.refused", reason=exc.message)
+            await _send_error(send, 401, exc)
+            return
+        scope.setdefault("state", {})["identity"] = identity
+        bind_log_context(org_id=str(identity.org_id) if identity.org_id else None)
+        await self.app(scope, receive, send)
+
+
+async def _send_error(send: Send, status: int, exc: NotAuthenticated) -> None:
+    from fastapi.responses import JSONResponse
+
+    response = JSONResponse(error_body(exc.code, exc.message), status_code=status)
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": response.raw_headers,
+        }
+    )
+    await send({"type": "http.response.body", "body": response.body})

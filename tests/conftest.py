@@ -1,0 +1,111 @@
+"""Fixtures shared by every test: real PostgreSQL and Redis, a fresh database.
+
+With ``DATABASE_URL`` and ``REDIS_URL`` set, the tests use those servers, each
+run in a database of its own that is dropped at the end. Without them, they
+start the embedded servers, as ``make run`` would.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from redis.asyncio import Redis
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.pool import NullPool
+
+from deploy.embedded import EmbeddedPostgres, EmbeddedRedis
+from deploy.migrate import migrate_all
+from services.registry import SERVICES
+from shared.db import async_url
+
+
+@dataclass(frozen=True)
+class Stores:
+    database_url: str
+    redis_url: str
+    data_dir: Path
+
+
+def _server_urls(
+    scratch: Path,
+) -> tuple[str, str, list[EmbeddedPostgres | EmbeddedRedis]]:
+    started: list[EmbeddedPostgres | EmbeddedRedis] = []
+    database_url = os.environ.get("DATABASE_URL")
+    redis_url = os.environ.get("REDIS_URL")
+    if not database_url:
+        postgres = EmbeddedPostgres(scratch)
+        database_url = postgres.start(database="postgres")
+        started.append(postgres)
+    if not redis_url:
+        redis = EmbeddedRedis(scratch)
+        redis_url = redis.start()
+        started.append(redis)
+    return database_url, redis_url, started
+
+
+async def _create_database(server_url: str, name: str) -> str:
+    engine = create_async_engine(
+        async_url(server_url), poolclass=NullPool, isolation_level="AUTOCOMMIT"
+    )
+    async with engine.connect() as connection:
+        await connection.execute(text(f'create database "{name}"'))
+    await engine.dispose()
+    return make_url(server_url).set(database=name).render_as_string(hide_password=False)
+
+
+async def _drop_database(server_url: str, name: str) -> None:
+    engine = create_async_engine(
+        async_url(server_url), poolclass=NullPool, isolation_level="AUTOCOMMIT"
+    )
+    async with engine.connect() as connection:
+        await connection.execute(text(f'drop database if exists "{name}" with (force)'))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+async def stores(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stores]:
+    """A migrated database of this run's own, a Redis, and a data folder."""
+    scratch = tmp_path_factory.mktemp("stores")
+    server_url, redis_url, started = _server_urls(scratch)
+    name = f"ojime_test_{uuid.uuid4().hex[:12]}"
+    database_url = await _create_database(server_url, name)
+    data_dir = tmp_path_factory.mktemp("data")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DATABASE_URL", database_url)
+        patch.setenv("REDIS_URL", redis_url)
+        patch.setenv("OJIME_DATA_DIR", str(data_dir))
+        patch.setenv("OJIME_LOG_FORMAT", "json")
+        await migrate_all(SERVICES)
+        yield Stores(database_url, redis_url, data_dir)
+    await _drop_database(server_url, name)
+    for server in reversed(started):
+        server.stop()
+
+
+@pytest.fixture(scope="session")
+async def owner_engine(stores: Stores) -> AsyncIterator[AsyncEngine]:
+    """The migration owner's engine: it sees through row-level security only
+    where the owner is a superuser, so tests use it to arrange and inspect."""
+    engine = create_async_engine(async_url(stores.database_url), poolclass=NullPool)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+async def redis(stores: Stores) -> AsyncIterator[Redis]:
+    client = Redis.from_url(stores.redis_url)
+    await client.flushdb()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def anyio_backend() -> Iterator[str]:
+    yield "asyncio"
