@@ -13,15 +13,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from shared.context import current_request_id
-
-log = structlog.get_logger(__name__)
 
 
 class OjimeError(Exception):
@@ -155,14 +152,10 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
-async def _unexpected_error(request: Request, exc: Exception) -> JSONResponse:
-    log.error("request.failed", error_type=type(exc).__name__, exc_info=exc)
-    return error_response(500, "internal_error", "Something went wrong on our side.")
-
-
 def install_error_handlers(app: FastAPI) -> None:
     """Make every error of ``app`` answer with the one error body."""
     app.add_exception_handler(OjimeError, _ojime_error)
     app.add_exception_handler(StarletteHTTPException, _http_error)
     app.add_exception_handler(RequestValidationError, _validation_error)
-    app.add_exception_handler(Exception, _unexpected_error)
+    # Unexpected exceptions are answered by RequestContextMiddleware, which
+    # still knows the request id when they reach it.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import traceback
 from collections.abc import MutableMapping
 from typing import Any
 
@@ -47,6 +48,23 @@ def _redact(
     return event
 
 
+def _exception_without_message(
+    logger: Any, method: str, event: MutableMapping[str, Any]
+) -> MutableMapping[str, Any]:
+    # An exception's message can quote a value (a password in a failed query,
+    # an email in a constraint error); the type and the frames are kept, the
+    # message is not.
+    exc_info = event.pop("exc_info", None)
+    if exc_info is True:
+        exc_info = sys.exc_info()
+    elif isinstance(exc_info, BaseException):
+        exc_info = (type(exc_info), exc_info, exc_info.__traceback__)
+    if isinstance(exc_info, tuple) and exc_info[0] is not None:
+        event["exception_type"] = exc_info[0].__name__
+        event["stack"] = "".join(traceback.format_tb(exc_info[2]))
+    return event
+
+
 def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> None:
     """Route structlog and the standard library through one JSON renderer."""
     renderer: Any = (
@@ -59,11 +77,11 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         _redact,
+        _exception_without_message,
     ]
     structlog.configure(
         processors=[
             *shared_processors,
-            structlog.processors.format_exc_info,
             structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
         ],
         logger_factory=structlog.stdlib.LoggerFactory(),

@@ -7,6 +7,7 @@ import time
 import uuid
 
 import structlog
+from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from shared.context import bind_log_context, bind_request, clear_context
@@ -51,11 +52,13 @@ class RequestContextMiddleware:
         bind_request(request_id)
         started = time.perf_counter()
         status = 500
+        response_started = False
 
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, response_started
             if message["type"] == "http.response.start":
                 status = message["status"]
+                response_started = True
                 headers = list(message.get("headers", []))
                 headers.append((REQUEST_ID_HEADER.encode(), request_id.encode()))
                 message["headers"] = headers
@@ -63,6 +66,13 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception as exc:
+            # Answered here, inside the request's context, so that even an
+            # unexpected failure carries the request id and the one body.
+            log.error("request.failed", exc_info=exc)
+            if response_started:
+                raise
+            await _send_json(send_with_id, 500, _INTERNAL_ERROR)
         finally:
             route = scope.get("route")
             log.info(
@@ -95,17 +105,18 @@ class InternalIdentityMiddleware:
             )
         except NotAuthenticated as exc:
             log.info("identity.refused", reason=exc.message)
-            await _send_error(send, 401, exc)
+            await _send_json(send, 401, (exc.code, exc.message))
             return
         scope.setdefault("state", {})["identity"] = identity
         bind_log_context(org_id=str(identity.org_id) if identity.org_id else None)
         await self.app(scope, receive, send)
 
 
-async def _send_error(send: Send, status: int, exc: NotAuthenticated) -> None:
-    from fastapi.responses import JSONResponse
+_INTERNAL_ERROR = ("internal_error", "Something went wrong on our side.")
 
-    response = JSONResponse(error_body(exc.code, exc.message), status_code=status)
+
+async def _send_json(send: Send, status: int, error: tuple[str, str]) -> None:
+    response = JSONResponse(error_body(*error), status_code=status)
     await send(
         {
             "type": "http.response.start",

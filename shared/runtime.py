@@ -35,6 +35,8 @@ class Runtime:
 
     async def close(self) -> None:
         await self.redis.aclose()
+        # A client given its own pool leaves the pool open when it closes.
+        await self.redis.connection_pool.disconnect()
         await self.engine.dispose()
 
 
