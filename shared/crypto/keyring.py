@@ -9,7 +9,12 @@ from __future__ import annotations
 import base64
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
+
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+from shared.crypto.errors import CryptoError
 
 KEY_BYTES = 32
 
@@ -18,8 +23,12 @@ class KeyRingError(ValueError):
     """A key ring setting that cannot be used."""
 
 
-class UnknownKeyVersion(KeyError):
+class UnknownKeyVersion(CryptoError, LookupError):
     """A ciphertext names a key version this ring does not hold."""
+
+    def __init__(self, version: int) -> None:
+        self.version = version
+        super().__init__(f"no key of version {version} in this key ring")
 
 
 def _decode_key(text: str) -> bytes:
@@ -39,7 +48,8 @@ def encode_key(key: bytes) -> str:
 
 @dataclass(frozen=True)
 class KeyRing:
-    keys: Mapping[int, bytes]
+    # Left out of repr so that a ring in a traceback or a log shows no key.
+    keys: Mapping[int, bytes] = field(repr=False)
 
     def __post_init__(self) -> None:
         if not self.keys:
@@ -77,6 +87,17 @@ class KeyRing:
             return self.keys[version]
         except KeyError:
             raise UnknownKeyVersion(version) from None
+
+    def aes_gcm(self, version: int) -> AESGCM:
+        """The AES-256-GCM cipher of key ``version``, built once per ring."""
+        cipher = self._ciphers.get(version)
+        if cipher is None:
+            cipher = self._ciphers[version] = AESGCM(self.key(version))
+        return cipher
+
+    @cached_property
+    def _ciphers(self) -> dict[int, AESGCM]:
+        return {}
 
     def with_new_key(self) -> KeyRing:
         """This ring plus a fresh key that becomes the current one."""
