@@ -25,7 +25,9 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session, SessionTransaction
 
 ORG_SETTING = "ojime.org_id"
+USER_SETTING = "ojime.user_id"
 _ORG_KEY = "org_id"
+_USER_KEY = "user_id"
 
 
 class DatabaseNotConfigured(RuntimeError):
@@ -69,32 +71,47 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
 def _bind_organization(
     session: Session, transaction: SessionTransaction, connection: Connection
 ) -> None:
-    # An empty value means "no organization": the policies then match no row.
+    # An empty value means "none": the policies then match no row.
     org_id = session.info.get(_ORG_KEY)
+    user_id = session.info.get(_USER_KEY)
     connection.execute(
-        text("select set_config(:name, :value, true)"),
-        {"name": ORG_SETTING, "value": str(org_id) if org_id else ""},
+        text(
+            "select set_config(:org_name, :org, true), "
+            "set_config(:user_name, :user, true)"
+        ),
+        {
+            "org_name": ORG_SETTING,
+            "org": str(org_id) if org_id else "",
+            "user_name": USER_SETTING,
+            "user": str(user_id) if user_id else "",
+        },
     )
 
 
-def scope_to_organization(session: AsyncSession, org_id: UUID | None) -> None:
-    """Make every transaction that ``session`` begins from now on see ``org_id``.
+def scope_to_organization(
+    session: AsyncSession, org_id: UUID | None, user_id: UUID | None = None
+) -> None:
+    """Make every transaction that ``session`` begins from now on see ``org_id``
+    (and, for the few policies that allow a user their own rows, ``user_id``).
 
-    The session must not be inside a transaction yet: the organization is set
-    when a transaction begins.
+    The session must not be inside a transaction yet: the scope is set when a
+    transaction begins.
     """
     if session.in_transaction():
         raise RuntimeError("scope a session before its first query")
     session.info[_ORG_KEY] = org_id
+    session.info[_USER_KEY] = user_id
 
 
 @asynccontextmanager
 async def unit_of_work(
-    sessions: async_sessionmaker[AsyncSession], org_id: UUID | None = None
+    sessions: async_sessionmaker[AsyncSession],
+    org_id: UUID | None = None,
+    user_id: UUID | None = None,
 ) -> AsyncIterator[AsyncSession]:
     """A session for one request or job: committed on success, else rolled back."""
     async with sessions() as session:
-        scope_to_organization(session, org_id)
+        scope_to_organization(session, org_id, user_id)
         try:
             yield session
             await session.commit()

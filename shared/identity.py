@@ -62,7 +62,7 @@ def user_identity(
     issuer: str,
     audience: str,
     org_id: UUID,
-    user_id: UUID,
+    user_id: UUID | None,
     role: Role,
     ttl_seconds: float,
 ) -> Identity:

@@ -6,7 +6,10 @@ import httpx
 from fastapi import FastAPI
 
 from services.gateway import SPEC
-from services.gateway.routes import router
+from services.gateway.accounts.routes import router as accounts_router
+from services.gateway.accounts.two_factor_routes import router as two_factor_router
+from services.gateway.edge import build_edge
+from services.gateway.routes import router as proxy_router
 from services.gateway.settings import GatewaySettings
 from shared.app import create_app
 from shared.runtime import Runtime
@@ -21,18 +24,20 @@ def create(settings: GatewaySettings | None = None) -> FastAPI:
             follow_redirects=False,
         )
 
-    async def close_http_client(app: FastAPI, runtime: Runtime) -> None:
+    async def close_clients(app: FastAPI, runtime: Runtime) -> None:
         await app.state.http.aclose()
+        app.state.edge.hasher.close()
 
     app = create_app(
         SPEC,
         settings,
-        routers=[router],
+        routers=[accounts_router, two_factor_router, proxy_router],
         description=(
             "The public API of Ojime: accounts, organizations and the "
             "organization paths served by the services behind it."
         ),
         on_startup=[open_http_client],
-        on_shutdown=[close_http_client],
+        on_shutdown=[close_clients],
     )
+    app.state.edge = build_edge(settings, app.state.runtime)
     return app

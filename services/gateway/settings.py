@@ -19,6 +19,18 @@ class GatewaySettings(ServiceSettings):
     ai_agent_url: str = "http://127.0.0.1:8003"
     proxy_timeout_seconds: float = Field(30.0, gt=0, le=600)
 
+    public_url: str = "http://127.0.0.1:8000"
+    allowed_origins: list[str] = Field(
+        default_factory=lambda: ["http://127.0.0.1:8000", "http://localhost:8000"]
+    )
+    bcrypt_rounds: int = Field(12, ge=4, le=16)
+    session_idle_minutes: int = Field(12 * 60, ge=1)
+    session_lifetime_hours: int = Field(14 * 24, ge=1)
+    login_failures_per_account: int = Field(5, ge=1)
+    login_failures_per_address: int = Field(20, ge=1)
+    login_throttle_minutes: int = Field(15, ge=1)
+    invitation_ttl_hours: int = Field(72, ge=1)
+
     def upstream_url(self, service: str) -> str:
         urls = {
             "contacts": self.contacts_url,
@@ -26,3 +38,8 @@ class GatewaySettings(ServiceSettings):
             "ai_agent": self.ai_agent_url,
         }
         return urls[service].rstrip("/")
+
+    @property
+    def secure_cookies(self) -> bool:
+        """Secure, ``__Host-`` cookies everywhere but local development."""
+        return self.is_production

@@ -1,0 +1,87 @@
+"""The organization's API token: shown once, kept only as a keyed hash.
+
+A token reads ``ojm_<organization id>_<43 random characters>``. Naming the
+organization lets the lookup run inside that organization's row-level
+scope. The hash is HMAC-SHA256 under a key derived from the master key ring;
+every key of the ring is tried, so a rotation does not break tokens as long
+as the old key stays in the ring.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+import uuid
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from services.gateway.models import ApiToken
+from shared.crypto.keyring import KeyRing
+from shared.db import unit_of_work
+
+_PREFIX = "ojm"
+
+
+def _hash_key(master_key: bytes) -> bytes:
+    return HKDF(
+        algorithm=hashes.SHA256(), length=32, salt=None, info=b"ojime api token"
+    ).derive(master_key)
+
+
+def token_hash(token: str, master_key: bytes) -> bytes:
+    return hmac.new(_hash_key(master_key), token.encode(), hashlib.sha256).digest()
+
+
+def new_token(org_id: uuid.UUID) -> str:
+    return f"{_PREFIX}_{org_id.hex}_{secrets.token_urlsafe(32)}"
+
+
+def _organization_named(token: str) -> uuid.UUID | None:
+    prefix, _, rest = token.partition("_")
+    org_hex, _, secret = rest.partition("_")
+    if prefix != _PREFIX or len(secret) < 32:
+        return None
+    try:
+        return uuid.UUID(hex=org_hex)
+    except ValueError:
+        return None
+
+
+async def organization_of_token(
+    sessions: async_sessionmaker[AsyncSession], master_keys: KeyRing, token: str
+) -> uuid.UUID | None:
+    """The organization this token opens, or None for any other string."""
+    org_id = _organization_named(token)
+    if org_id is None:
+        return None
+    async with unit_of_work(sessions, org_id) as db:
+        stored = await db.scalar(
+            select(ApiToken.token_hash).where(ApiToken.org_id == org_id)
+        )
+    if stored is None:
+        return None
+    matches = any(
+        hmac.compare_digest(stored, token_hash(token, key))
+        for key in master_keys.keys.values()
+    )
+    return org_id if matches else None
+
+
+async def regenerate(
+    db: AsyncSession, master_keys: KeyRing, org_id: uuid.UUID, by: uuid.UUID | None
+) -> str:
+    """A new token for the organization; the old one stops working at once."""
+    token = new_token(org_id)
+    digest = token_hash(token, master_keys.current_key)
+    existing = await db.get(ApiToken, org_id)
+    if existing is None:
+        db.add(ApiToken(org_id=org_id, token_hash=digest, created_by=by))
+    else:
+        existing.token_hash = digest
+        existing.created_by = by
+    await db.flush()
+    return token
