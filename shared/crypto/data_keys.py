@@ -54,6 +54,7 @@ class DataKey:
 
     def __init__(self, org_id: UUID, key: bytes) -> None:
         self.org_id = org_id
+        # Rotation re-wraps a data key but never replaces it: one version.
         self._ring = KeyRing({1: key})
         self._indexer = BlindIndexer(key)
 

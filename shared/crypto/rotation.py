@@ -104,17 +104,26 @@ async def rotate_services(
     """
     engine = create_async_engine(async_url(database_url), poolclass=NullPool)
     try:
-        reports = []
-        for spec in specs:
-            importlib.import_module(f"{spec.package}.models")
-            reports.append(
-                await rotate_master_key(
-                    engine, spec.schema, ring, registry, batch_size=batch_size
-                )
-            )
-        return reports
+        return [
+            await _rotate_service(engine, spec, ring, registry, batch_size)
+            for spec in specs
+        ]
     finally:
         await engine.dispose()
+
+
+async def _rotate_service(
+    engine: AsyncEngine,
+    spec: ServiceSpec,
+    ring: KeyRing,
+    registry: SealedColumnRegistry,
+    batch_size: int,
+) -> RotationReport:
+    # A service registers its sealed columns when its models module loads.
+    importlib.import_module(f"{spec.package}.models")
+    return await rotate_master_key(
+        engine, spec.schema, ring, registry, batch_size=batch_size
+    )
 
 
 async def rotate_master_key(
