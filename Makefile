@@ -7,8 +7,10 @@
 #   make migrate             bring every service's schema up to date
 #   make bench               run every benchmark under bench/ and print its ratios
 
-PYTHON ?= $(shell command -v python3.13 || command -v python3.12 || \
-	command -v python3.11 || command -v python3)
+# The first interpreter that runs and is recent enough; PYTHON=... overrides.
+PYTHON ?= $(shell for candidate in python3 python3.13 python3.12 python3.11; do \
+	$$candidate -c 'import sys; sys.exit(sys.version_info < (3, 11))' \
+	2>/dev/null && { echo $$candidate; break; }; done)
 VENV := .venv
 BIN := $(VENV)/bin
 # Rebuilt whenever pyproject.toml changes, so dependencies follow it.
@@ -20,8 +22,7 @@ ARGS ?=
 install: $(INSTALLED)
 
 $(BIN)/python:
-	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || \
-		{ echo "Ojime needs Python 3.11 or newer (found $(PYTHON))" >&2; exit 1; }
+	@[ -n "$(PYTHON)" ] || { echo "Ojime needs Python 3.11 or newer" >&2; exit 1; }
 	$(PYTHON) -m venv $(VENV)
 
 $(INSTALLED): pyproject.toml | $(BIN)/python
