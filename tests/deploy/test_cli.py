@@ -1,18 +1,27 @@
-"""The ``ojime`` command line: production refusals, keys, and migrations."""
+"""The ``ojime`` command line: production refusals, keys, migrations and rotation."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from collections.abc import Mapping
+import uuid
+from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
+from sqlalchemy.pool import NullPool
 
 from deploy.embedded import postmaster_pid
 from services.registry import SERVICES
+from shared.crypto.data_keys import get_or_create_data_key, load_data_key
 from shared.crypto.keyring import KeyRing
+from shared.db import async_url, unit_of_work
+from shared.secrets import ensure_development_secrets
+from tests.conftest import Stores
 
 _PRODUCTION = {"OJIME_ENV": "production"}
 _KEY_SETTINGS = (
@@ -107,3 +116,64 @@ def test_migrate_without_a_database_url_uses_the_embedded_server(
     ]
     assert len(migrated) == len(SERVICES)
     assert postmaster_pid(data_dir / "postgres") is None
+
+
+@pytest.fixture
+async def own_database(stores: Stores) -> AsyncIterator[str]:
+    """A database of the test's own: rotation touches every organization's
+    key, and other tests leave keys sealed with other master keys."""
+    name = f"ojime_rotation_{uuid.uuid4().hex[:12]}"
+    url = make_url(stores.database_url)
+    engine = create_async_engine(
+        async_url(stores.database_url), poolclass=NullPool, isolation_level="AUTOCOMMIT"
+    )
+    async with engine.connect() as connection:
+        await connection.execute(text(f'create database "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    async with engine.connect() as connection:
+        await connection.execute(text(f'drop database "{name}" with (force)'))
+    await engine.dispose()
+
+
+async def test_rotate_master_key_adds_a_key_and_rewraps_organization_keys(
+    own_database: str, data_dir: Path
+) -> None:
+    stores = {"DATABASE_URL": own_database}
+    assert _ojime("migrate", data_dir=data_dir, settings=stores).returncode == 0
+    first_ring = KeyRing.parse(ensure_development_secrets(data_dir)["master_keys"])
+    org_id = uuid.uuid4()
+    sealed = await _seal_with_data_key(own_database, org_id, first_ring)
+
+    result = _ojime(
+        "rotate-master-key", "--add-key", data_dir=data_dir, settings=stores
+    )
+
+    assert result.returncode == 0, result.stderr
+    assert "added master key version 2" in result.stdout
+    assert "contacts: 1 re-sealed, 0 remaining" in result.stdout
+    second_ring = KeyRing.parse(ensure_development_secrets(data_dir)["master_keys"])
+    assert second_ring.current_version == 2
+    assert await _open_with_data_key(own_database, org_id, sealed, second_ring)
+
+
+_CELL = {"table": "contacts.probe", "column": "value", "row_id": "1"}
+
+
+async def _seal_with_data_key(
+    database_url: str, org_id: uuid.UUID, ring: KeyRing
+) -> bytes:
+    engine = create_async_engine(async_url(database_url), poolclass=NullPool)
+    async with unit_of_work(async_sessionmaker(engine)) as session:
+        key = await get_or_create_data_key(session, "contacts", org_id, ring)
+    await engine.dispose()
+    return key.seal(b"kept through rotation", **_CELL)
+
+
+async def _open_with_data_key(
+    database_url: str, org_id: uuid.UUID, sealed: bytes, ring: KeyRing
+) -> bool:
+    engine = create_async_engine(async_url(database_url), poolclass=NullPool)
+    async with unit_of_work(async_sessionmaker(engine)) as session:
+        key = await load_data_key(session, "contacts", org_id, ring)
+    await engine.dispose()
+    return key.open(sealed, **_CELL) == b"kept through rotation"
