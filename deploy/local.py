@@ -156,12 +156,17 @@ def base_url(spec: ServiceSpec) -> str:
     """The address at which this machine reaches the service."""
     settings = spec.settings()
     host = "127.0.0.1" if settings.host in _WILDCARD_HOSTS else settings.host
+    if ":" in host:
+        host = f"[{host}]"
     return f"http://{host}:{settings.port}"
 
 
 async def _start_and_watch(
     supervisor: Supervisor, environment: Mapping[str, str], stop: asyncio.Event
 ) -> int:
+    # Starting the stores and migrating take seconds: a stop may come meanwhile.
+    if stop.is_set():
+        return 0
     code = await supervisor.run_to_end("migrate", cli("migrate"), environment)
     if code != 0:
         supervisor.console.write(RUNNER, f"migrations failed (exit code {code})")
