@@ -103,6 +103,9 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
     root.setLevel(level.upper())
     # uvicorn's access log repeats what the request middleware logs already.
     logging.getLogger("uvicorn.access").disabled = True
+    # httpx logs every request's full URL at INFO, and a query string can hold
+    # an OAuth code, a client secret or an access token.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
 
 
 def _bind_service(service: str) -> Any:

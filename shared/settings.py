@@ -36,6 +36,7 @@ class CommonSettings(BaseSettings):
     )
     cookie_keys: str | None = Field(None, validation_alias="OJIME_COOKIE_KEYS")
 
+    meta_app_id: str | None = Field(None, validation_alias="META_APP_ID")
     meta_app_secret: str | None = Field(None, validation_alias="META_APP_SECRET")
     meta_verify_token: str | None = Field(None, validation_alias="META_VERIFY_TOKEN")
     meta_graph_url: str = Field(

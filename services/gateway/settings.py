@@ -30,6 +30,7 @@ class GatewaySettings(ServiceSettings):
     login_failures_per_address: int = Field(20, ge=1)
     login_throttle_minutes: int = Field(15, ge=1)
     invitation_ttl_hours: int = Field(72, ge=1)
+    meta_timeout_seconds: float = Field(10.0, gt=0, le=120)
 
     def upstream_url(self, service: str) -> str:
         urls = {
