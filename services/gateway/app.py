@@ -9,6 +9,11 @@ from services.gateway import SPEC
 from services.gateway.accounts.routes import router as accounts_router
 from services.gateway.accounts.two_factor_routes import router as two_factor_router
 from services.gateway.edge import build_edge
+from services.gateway.internal import router as internal_router
+from services.gateway.orgs.admin_routes import router as org_admin_router
+from services.gateway.orgs.routes import router as orgs_router
+from services.gateway.orgs.team_routes import accept_router as invitations_router
+from services.gateway.orgs.team_routes import router as team_router
 from services.gateway.routes import router as proxy_router
 from services.gateway.settings import GatewaySettings
 from shared.app import create_app
@@ -31,7 +36,16 @@ def create(settings: GatewaySettings | None = None) -> FastAPI:
     app = create_app(
         SPEC,
         settings,
-        routers=[accounts_router, two_factor_router, proxy_router],
+        routers=[
+            accounts_router,
+            two_factor_router,
+            orgs_router,
+            team_router,
+            invitations_router,
+            org_admin_router,
+            internal_router,
+            proxy_router,
+        ],
         description=(
             "The public API of Ojime: accounts, organizations and the "
             "organization paths served by the services behind it."

@@ -12,6 +12,7 @@ from datetime import datetime
 from sqlalchemy import (
     BigInteger,
     Boolean,
+    CheckConstraint,
     DateTime,
     ForeignKey,
     Index,
@@ -35,6 +36,7 @@ TENANT_TABLES = (
     "billing_profiles",
     "audit_log",
 )
+ROLE_CHECK = "role in ('admin', 'member')"
 
 
 class Base(DeclarativeBase):
@@ -116,6 +118,8 @@ class Membership(Base):
     role: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = _now()
 
+    __table_args__ = (CheckConstraint(ROLE_CHECK, name="memberships_role"),)
+
 
 class Invitation(Base):
     __tablename__ = "invitations"
@@ -131,6 +135,12 @@ class Invitation(Base):
     created_at: Mapped[datetime] = _now()
     expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     accepted_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+    __table_args__ = (
+        CheckConstraint(ROLE_CHECK, name="invitations_role"),
+        Index("invitations_token_hash", "token_hash", unique=True),
+    )
 
 
 class ApiToken(Base):

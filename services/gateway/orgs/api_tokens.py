@@ -11,15 +11,16 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 import uuid
+from datetime import UTC, datetime
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from services.gateway.models import ApiToken
+from services.gateway.orgs.org_tokens import new_org_token, organization_named
 from shared.crypto.keyring import KeyRing
 from shared.db import unit_of_work
 
@@ -37,25 +38,14 @@ def token_hash(token: str, master_key: bytes) -> bytes:
 
 
 def new_token(org_id: uuid.UUID) -> str:
-    return f"{_PREFIX}_{org_id.hex}_{secrets.token_urlsafe(32)}"
-
-
-def _organization_named(token: str) -> uuid.UUID | None:
-    prefix, _, rest = token.partition("_")
-    org_hex, _, secret = rest.partition("_")
-    if prefix != _PREFIX or len(secret) < 32:
-        return None
-    try:
-        return uuid.UUID(hex=org_hex)
-    except ValueError:
-        return None
+    return new_org_token(_PREFIX, org_id)
 
 
 async def organization_of_token(
     sessions: async_sessionmaker[AsyncSession], master_keys: KeyRing, token: str
 ) -> uuid.UUID | None:
     """The organization this token opens, or None for any other string."""
-    org_id = _organization_named(token)
+    org_id = organization_named(_PREFIX, token)
     if org_id is None:
         return None
     async with unit_of_work(sessions, org_id) as db:
@@ -77,11 +67,28 @@ async def regenerate(
     """A new token for the organization; the old one stops working at once."""
     token = new_token(org_id)
     digest = token_hash(token, master_keys.current_key)
+    now = datetime.now(UTC)
     existing = await db.get(ApiToken, org_id)
     if existing is None:
-        db.add(ApiToken(org_id=org_id, token_hash=digest, created_by=by))
+        db.add(
+            ApiToken(org_id=org_id, token_hash=digest, created_by=by, created_at=now)
+        )
     else:
         existing.token_hash = digest
         existing.created_by = by
+        existing.created_at = now
     await db.flush()
     return token
+
+
+async def current(db: AsyncSession, org_id: uuid.UUID) -> ApiToken | None:
+    """The organization's token row (its hash and when it was made), if any."""
+    return await db.get(ApiToken, org_id)
+
+
+async def revoke(db: AsyncSession, org_id: uuid.UUID) -> bool:
+    """Delete the organization's token; False if it had none."""
+    deleted = await db.execute(
+        delete(ApiToken).where(ApiToken.org_id == org_id).returning(ApiToken.org_id)
+    )
+    return deleted.first() is not None
