@@ -1,0 +1,1 @@
+"""Stand-ins for the parties outside Ojime, served for real on loopback."""
