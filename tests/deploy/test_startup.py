@@ -7,10 +7,11 @@ processes of their own, on free ports, against this run's stores.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import uuid
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import httpx
@@ -27,14 +28,35 @@ from tests.deploy.system import (
     running,
     still_alive,
 )
+from tests.gateway.conftest import Browser
+from tests.stand_ins.front_end import connect_organization
+from tests.stand_ins.meta_graph import (
+    APP_ID,
+    APP_SECRET,
+    MetaGraph,
+    running_meta_graph,
+)
 
 INTERNAL = [spec.name for spec in SERVICES if spec.internal]
 
 
 @pytest.fixture(scope="module")
-def system(stores: Stores) -> Iterator[RunningSystem]:
+async def meta() -> AsyncIterator[MetaGraph]:
+    """Meta's Graph API on loopback, so that a person can make an organization."""
+    async with running_meta_graph() as graph:
+        yield graph
+
+
+@pytest.fixture(scope="module")
+def system(stores: Stores, meta: MetaGraph) -> Iterator[RunningSystem]:
     """One run against the test stores, shared by the checks that only look."""
     environment = runner_environment(free_ports(), stores.data_dir, embedded=False)
+    environment.update(
+        META_GRAPH_URL=f"{meta.url}/v21.0",
+        META_APP_ID=APP_ID,
+        META_APP_SECRET=APP_SECRET,
+        GATEWAY_BCRYPT_ROUNDS="4",
+    )
     with running(environment) as started:
         started.wait_until_ready()
         yield started
@@ -127,6 +149,24 @@ def test_gateway_asks_for_sign_in_on_the_paths_it_forwards(
     assert forwarded.status_code == 401
     assert forwarded.json()["error"]["code"] == "not_authenticated"
     assert unknown.status_code == 404
+
+
+@pytest.mark.smoke
+async def test_gateway_forwards_a_members_request_to_the_owning_service(
+    system: RunningSystem, meta: MetaGraph
+) -> None:
+    person = Browser(system.url("gateway"))
+    async with person.http:
+        await person.sign_up()
+        org = await connect_organization(person, meta)
+        answer = await person.get(f"/api/orgs/{org['id']}/contacts")
+
+    request_id = answer.headers.get_list("x-request-id")[0]
+    served = await asyncio.to_thread(
+        system.wait_for_line, rf'^contacts +\| .*"request_id": "{request_id}"', 10
+    )
+    assert answer.status_code != 401
+    assert json.loads(served.string.split(" | ", 1)[1])["status"] == answer.status_code
 
 
 @pytest.mark.smoke
