@@ -24,7 +24,7 @@ import sys
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from types import ModuleType
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from pydantic import ValidationError
 
@@ -46,6 +46,7 @@ SHUTDOWN_GRACE_SECONDS = 8
 KEY_SETTINGS = ("OJIME_MASTER_KEYS", "OJIME_INTERNAL_SIGNING_KEYS", "OJIME_COOKIE_KEYS")
 
 Command = Callable[[argparse.Namespace], int]
+SettingsT = TypeVar("SettingsT", bound=CommonSettings)
 
 
 class WorkerMissing(RuntimeError):
@@ -56,6 +57,10 @@ class MasterKeyFromEnvironment(RuntimeError):
     """A new master key was asked for where the ring comes from the environment."""
 
 
+class InvalidSetting(RuntimeError):
+    """A setting in the environment that does not parse."""
+
+
 _REFUSALS = (
     MissingSecret,
     DatabaseNotConfigured,
@@ -63,7 +68,7 @@ _REFUSALS = (
     KeyRingError,
     WorkerMissing,
     MasterKeyFromEnvironment,
-    ValidationError,
+    InvalidSetting,
 )
 
 
@@ -74,9 +79,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     try:
         code = command(arguments)
     except _REFUSALS as exc:
-        sys.stderr.write(f"ojime: {_one_line(exc)}\n")
+        sys.stderr.write(f"ojime: {exc}\n")
         code = 2
-    except (EmbeddedStoreError, CryptoError) as exc:
+    except EmbeddedStoreError as exc:
         sys.stderr.write(f"ojime: {exc}\n")
         code = 1
     except KeyboardInterrupt:
@@ -84,14 +89,26 @@ def main(argv: Sequence[str] | None = None) -> None:
     raise SystemExit(code)
 
 
-def _one_line(exc: Exception) -> str:
-    if not isinstance(exc, ValidationError):
-        return str(exc)
-    problems = (
-        f"{'.'.join(str(part) for part in error['loc'])}: {error['msg']}"
-        for error in exc.errors()
-    )
-    return f"invalid {exc.title} setting: " + "; ".join(problems)
+def _read_settings(settings_class: type[SettingsT]) -> SettingsT:
+    """Settings read from the environment, or one line saying what is wrong."""
+    try:
+        return settings_class()
+    except ValidationError as exc:
+        problems = "; ".join(
+            f"{_variable(settings_class, error['loc'])}: {error['msg']}"
+            for error in exc.errors()
+        )
+        raise InvalidSetting(problems) from None
+
+
+def _variable(settings_class: type[CommonSettings], location: tuple[Any, ...]) -> str:
+    """The environment variable behind a field, as a person would set it."""
+    name = str(location[0]) if location else ""
+    field = settings_class.model_fields.get(name)
+    alias = field.validation_alias if field else None
+    if isinstance(alias, str):
+        return alias
+    return f"{settings_class.model_config.get('env_prefix', '')}{name}".upper()
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -153,6 +170,9 @@ def _add_keys(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> 
 def _run(arguments: argparse.Namespace) -> int:
     from deploy import local
 
+    _read_settings(CommonSettings)
+    for spec in SERVICES:
+        _read_settings(spec.settings_class)
     return local.run()
 
 
@@ -160,7 +180,7 @@ def _serve(arguments: argparse.Namespace) -> int:
     import uvicorn
 
     spec = service(arguments.service)
-    settings = spec.settings()
+    settings = _read_settings(spec.settings_class)
     load_secrets(settings)
     # log_config=None leaves logging to the application: JSON lines only.
     uvicorn.run(
@@ -178,7 +198,7 @@ def _serve(arguments: argparse.Namespace) -> int:
 
 def _worker(arguments: argparse.Namespace) -> int:
     spec = service(arguments.service)
-    load_secrets(spec.settings())
+    load_secrets(_read_settings(spec.settings_class))
     worker_main = getattr(_tasks_module(spec.package), "main", None)
     if not callable(worker_main):
         raise WorkerMissing(f"{spec.package}.tasks has no main() to run")
@@ -199,7 +219,7 @@ def _tasks_module(package: str) -> ModuleType:
 def _migrate(arguments: argparse.Namespace) -> int:
     from deploy.migrate import migrate_all
 
-    settings = CommonSettings()
+    settings = _read_settings(CommonSettings)
     configure_logging("migrate", settings.log_level, settings.log_format)
     with _owner_database(settings):
         asyncio.run(migrate_all(SERVICES))
@@ -207,16 +227,25 @@ def _migrate(arguments: argparse.Namespace) -> int:
 
 
 def _rotate_master_key(arguments: argparse.Namespace) -> int:
-    from shared.crypto.rotation import rotate_services
-
-    settings = CommonSettings()
+    settings = _read_settings(CommonSettings)
     configure_logging("rotation", settings.log_level, settings.log_format)
     ring = load_secrets(settings).master_keys
     if arguments.add_key:
         ring = _add_master_key(settings, ring)
-    with _owner_database(settings) as database_url:
-        reports = asyncio.run(rotate_services(database_url, ring, SERVICES))
+
+    try:
+        reports = _rotate(settings, ring)
+    except CryptoError as exc:
+        sys.stderr.write(f"ojime: the rotation stopped: {exc}\n")
+        return 1
     return _report_rotation(reports)
+
+
+def _rotate(settings: CommonSettings, ring: KeyRing) -> list[RotationReport]:
+    from shared.crypto.rotation import rotate_services
+
+    with _owner_database(settings) as database_url:
+        return asyncio.run(rotate_services(database_url, ring, SERVICES))
 
 
 def _add_master_key(settings: CommonSettings, ring: KeyRing) -> KeyRing:

@@ -77,6 +77,17 @@ def test_production_without_keys_refuses_to_start_in_one_line(
     assert not (tmp_path / "secrets.json").exists()
 
 
+@pytest.mark.smoke
+def test_a_setting_that_does_not_parse_is_named_in_one_line(tmp_path: Path) -> None:
+    result = _ojime(
+        "serve", "contacts", data_dir=tmp_path, settings={"CONTACTS_PORT": "eighty"}
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("ojime: CONTACTS_PORT: ")
+    assert result.stderr.count("\n") == 1
+
+
 def test_generated_keys_are_fresh_rings_and_passwords(tmp_path: Path) -> None:
     first = _generated_keys(tmp_path)
     second = _generated_keys(tmp_path)
