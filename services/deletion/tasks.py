@@ -1,0 +1,23 @@
+"""The worker of the deletion service: its event handlers and its kinds of durable work.
+
+``ojime worker deletion`` runs :func:`main`. No business handler is registered
+yet: events routed here are recorded as received and otherwise ignored.
+"""
+
+from __future__ import annotations
+
+from services.deletion import SPEC
+from services.events import ROUTES
+from shared.events import EventHandlers
+from shared.work import WorkKinds
+from shared.worker import ServiceTasks, run_worker
+
+handlers = EventHandlers()
+work_kinds = WorkKinds()
+
+TASKS = ServiceTasks(spec=SPEC, handlers=handlers, work=work_kinds, routes=ROUTES)
+
+
+def main() -> None:
+    """Run this service's worker until it receives SIGTERM or SIGINT."""
+    run_worker(TASKS)
