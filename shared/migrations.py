@@ -11,9 +11,11 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
-from alembic import command, context
+import sqlalchemy as sa
+from alembic import command, context, op
 from alembic.config import Config
 from sqlalchemy import MetaData, text
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlalchemy.pool import NullPool
@@ -152,3 +154,108 @@ def run_alembic_env(target_metadata: MetaData) -> None:
             await engine.dispose()
 
     asyncio.run(run())
+
+
+def create_system_tables(schema: str) -> None:
+    """The first revision of every service: its outbox, handled events, work
+    items and organization keys, as they were first declared.
+
+    Written out rather than built from :mod:`shared.tables`, so that a later
+    change to those declarations goes into a revision of its own and an old
+    database and a new one end up the same.
+    """
+    op.create_table(
+        "handled_events",
+        sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("handler", sa.Text(), nullable=False),
+        sa.Column("event_type", sa.Text(), nullable=False),
+        sa.Column(
+            "handled_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("event_id", "handler"),
+        schema=schema,
+    )
+    op.create_table(
+        "org_keys",
+        sa.Column("org_id", sa.Uuid(), nullable=False),
+        sa.Column("master_key_version", sa.Integer(), nullable=False),
+        sa.Column("wrapped_key", sa.LargeBinary(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("org_id"),
+        schema=schema,
+    )
+    op.create_table(
+        "outbox",
+        sa.Column("event_id", sa.Uuid(), nullable=False),
+        sa.Column("destination", sa.Text(), nullable=False),
+        sa.Column("event_type", sa.Text(), nullable=False),
+        sa.Column("org_id", sa.Uuid(), nullable=True),
+        sa.Column("occurred_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("payload", postgresql.JSONB(), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column("published_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "attempts", sa.Integer(), server_default=sa.text("0"), nullable=False
+        ),
+        sa.PrimaryKeyConstraint("event_id", "destination"),
+        schema=schema,
+    )
+    op.create_index(
+        "outbox_unpublished",
+        "outbox",
+        ["created_at"],
+        unique=False,
+        schema=schema,
+        postgresql_where=sa.text("published_at is null"),
+    )
+    op.create_table(
+        "work_items",
+        sa.Column("id", sa.Uuid(), nullable=False),
+        sa.Column("kind", sa.Text(), nullable=False),
+        sa.Column("org_id", sa.Uuid(), nullable=True),
+        sa.Column(
+            "state", sa.Text(), server_default=sa.text("'pending'"), nullable=False
+        ),
+        sa.Column("due_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("lease_expires_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column(
+            "attempts", sa.Integer(), server_default=sa.text("0"), nullable=False
+        ),
+        sa.Column(
+            "progress",
+            postgresql.JSONB(),
+            server_default=sa.text("'{}'"),
+            nullable=False,
+        ),
+        sa.Column("last_error", sa.Text(), nullable=True),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("now()"),
+            nullable=False,
+        ),
+        sa.PrimaryKeyConstraint("id"),
+        schema=schema,
+    )
+    op.create_index(
+        "work_items_due", "work_items", ["state", "due_at"], unique=False, schema=schema
+    )

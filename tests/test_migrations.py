@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import importlib
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import MetaData, text
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from services.registry import SERVICES
+from shared.service import ServiceSpec
 
 
 async def test_each_service_is_at_its_newest_revision_inside_its_schema(
@@ -35,3 +42,29 @@ async def test_no_version_table_lands_outside_the_service_schemas(
             )
         )
     assert schemas == {spec.schema for spec in SERVICES}
+
+
+def _differences(
+    connection: Connection, metadata: MetaData, schema: str
+) -> list[object]:
+    def ours(name: str | None, kind: str, parent: object) -> bool:
+        if kind == "schema":
+            return name == schema
+        return not (kind == "table" and name == "alembic_version")
+
+    context = MigrationContext.configure(
+        connection, opts={"include_schemas": True, "include_name": ours}
+    )
+    return list(compare_metadata(context, metadata))
+
+
+@pytest.mark.parametrize("spec", SERVICES, ids=lambda spec: spec.name)
+async def test_migrations_build_exactly_the_tables_the_models_declare(
+    owner_engine: AsyncEngine, spec: ServiceSpec
+) -> None:
+    models = importlib.import_module(f"{spec.package}.models")
+    async with owner_engine.connect() as connection:
+        differences = await connection.run_sync(
+            _differences, models.Base.metadata, spec.schema
+        )
+    assert differences == []

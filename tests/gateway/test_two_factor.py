@@ -118,7 +118,7 @@ async def test_regenerated_recovery_codes_replace_the_old_ones(
 async def test_turning_two_factor_off_needs_password_and_code(
     browser: Browser, new_browser: Callable[[], Browser]
 ) -> None:
-    email, secret, codes = await _enrol(browser)
+    email, _, codes = await _enrol(browser)
     body: dict[str, Any] = {"password": "wrong wrong wrong", "recovery_code": codes[0]}
     refused = await browser.post("/api/auth/2fa/disable", json=body)
     no_code = await browser.post("/api/auth/2fa/disable", json={"password": PASSWORD})

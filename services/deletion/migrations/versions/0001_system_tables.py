@@ -6,7 +6,7 @@ Revises:
 
 from alembic import op
 
-from services.deletion.models import SYSTEM_TABLES
+from shared.migrations import create_system_tables
 
 revision = "0001"
 down_revision = None
@@ -15,10 +15,9 @@ depends_on = None
 
 
 def upgrade() -> None:
-    for table in SYSTEM_TABLES.values():
-        table.create(op.get_bind())
+    create_system_tables("deletion")
 
 
 def downgrade() -> None:
-    for table in reversed(list(SYSTEM_TABLES.values())):
-        table.drop(op.get_bind())
+    for table in ("work_items", "outbox", "org_keys", "handled_events"):
+        op.drop_table(table, schema="deletion")
