@@ -54,11 +54,16 @@ def service_url(database_url: str, service: str, password: str) -> URL:
 
 
 def create_engine(url: URL, *, pool_size: int = 5, **options: Any) -> AsyncEngine:
+    # No pre-ping: it costs a round trip on every checkout, about half of a
+    # simple request. After a database restart the first query on a dead
+    # connection fails, SQLAlchemy then drops the whole pool, and the next
+    # requests connect afresh: only the requests in flight at the restart
+    # see an error.
     return create_async_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
-        pool_pre_ping=True,
+        pool_recycle=1800,
         **options,
     )
 

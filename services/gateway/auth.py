@@ -21,8 +21,7 @@ from services.gateway.accounts import service as accounts
 from services.gateway.accounts.cookies import InvalidCookie
 from services.gateway.accounts.errors import CsrfRefused
 from services.gateway.edge import Edge, get_edge
-from services.gateway.models import LoginSession, User
-from services.gateway.orgs import repository as orgs_repository
+from services.gateway.models import LoginSession, Membership, Organization, User
 from services.gateway.orgs.api_tokens import organization_of_token
 from shared.db import unit_of_work
 from shared.errors import NotAuthenticated, NotFound, PermissionDenied
@@ -55,6 +54,9 @@ class Principal:
     user: User | None = None
     session: LoginSession | None = None
     token_org_id: uuid.UUID | None = None
+    # The membership of the organization in the path, read with the session.
+    membership: Membership | None = None
+    organization: Organization | None = None
 
 
 class Member(BaseModel):
@@ -92,14 +94,18 @@ async def current_principal(
     request: Request, db: GatewayDb, edge: EdgeDep
 ) -> Principal:
     bearer = _bearer_token(request)
+    path_org_id = _path_org_id(request)
     if bearer is not None:
         org_id = await organization_of_token(
-            edge.runtime.sessions, edge.runtime.secrets.master_keys, bearer
+            edge.runtime.sessions,
+            edge.runtime.secrets.master_keys,
+            bearer,
+            scoped=(path_org_id, db) if path_org_id else None,
         )
         if org_id is None:
             raise NotAuthenticated("The API token is not valid.")
         return Principal(token_org_id=org_id)
-    return await _cookie_principal(request, db, edge)
+    return await _cookie_principal(request, db, edge, path_org_id)
 
 
 def _bearer_token(request: Request) -> str | None:
@@ -108,7 +114,7 @@ def _bearer_token(request: Request) -> str | None:
 
 
 async def _cookie_principal(
-    request: Request, db: AsyncSession, edge: Edge
+    request: Request, db: AsyncSession, edge: Edge, org_id: uuid.UUID | None
 ) -> Principal:
     cookie = request.cookies.get(edge.cookies.name)
     if not cookie:
@@ -117,14 +123,18 @@ async def _cookie_principal(
         token = edge.cookies.decode(cookie)
     except InvalidCookie:
         raise NotAuthenticated("The session is not valid.") from None
-    found = await accounts.find_session(db, token, edge.sessions)
+    found = await accounts.find_session(db, token, edge.sessions, org_id)
     if found is None:
         raise NotAuthenticated("The session has ended.")
     if request.method not in _SAFE_METHODS:
         _check_csrf(request, edge, token)
-    session, user = found
     request.state.session_token = token
-    return Principal(user=user, session=session)
+    return Principal(
+        user=found.user,
+        session=found.session,
+        membership=found.membership,
+        organization=found.organization,
+    )
 
 
 def _check_csrf(request: Request, edge: Edge, token: bytes) -> None:
@@ -155,19 +165,16 @@ async def current_user(principal: CurrentPrincipal) -> Principal:
 SignedIn = Annotated[Principal, Depends(current_user)]
 
 
-async def current_member(
-    org_id: uuid.UUID, principal: CurrentPrincipal, db: GatewayDb
-) -> Member:
+async def current_member(org_id: uuid.UUID, principal: CurrentPrincipal) -> Member:
     """The caller as a member of ``org_id``; a stranger gets 404."""
     if principal.token_org_id is not None:
         if principal.token_org_id != org_id:
             raise NotFound()
         return Member(org_id=org_id, role="admin", via_api_token=True)
     assert principal.user is not None
-    found = await orgs_repository.membership_in(db, org_id, principal.user.id)
-    if found is None:
+    membership, organization = principal.membership, principal.organization
+    if membership is None or organization is None or membership.org_id != org_id:
         raise NotFound()
-    membership, organization = found
     lacks_two_factor = principal.user.totp_enabled_at is None
     if organization.require_two_factor and lacks_two_factor:
         raise TwoFactorRequiredByOrganization()

@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.gateway.models import LoginSession, RecoveryCode, User
+from services.gateway.models import (
+    LoginSession,
+    Membership,
+    Organization,
+    RecoveryCode,
+    User,
+)
 
 
 async def user_by_email(db: AsyncSession, email: str) -> User | None:
@@ -20,23 +28,49 @@ async def user_by_id(db: AsyncSession, user_id: uuid.UUID) -> User | None:
     return await db.get(User, user_id)
 
 
+@dataclass(frozen=True)
+class LiveSession:
+    session: LoginSession
+    user: User
+    # Filled when the lookup was asked about one organization.
+    membership: Membership | None = None
+    organization: Organization | None = None
+
+
 async def live_session(
-    db: AsyncSession, token_hash: bytes, *, now: datetime, idle_since: datetime
-) -> tuple[LoginSession, User] | None:
-    """The session with this token if it has not ended, expired or idled out."""
-    row = (
-        await db.execute(
-            select(LoginSession, User)
-            .join(User, User.id == LoginSession.user_id)
-            .where(
-                LoginSession.token_hash == token_hash,
-                LoginSession.ended_at.is_(None),
-                LoginSession.expires_at > now,
-                LoginSession.last_seen_at > idle_since,
-            )
+    db: AsyncSession,
+    token_hash: bytes,
+    *,
+    now: datetime,
+    idle_since: datetime,
+    org_id: uuid.UUID | None = None,
+) -> LiveSession | None:
+    """The session with this token if it has not ended, expired or idled out,
+    and, for ``org_id``, the user's membership there: one query, since it
+    runs on every request."""
+    wanted: list[Any] = [LoginSession, User]
+    if org_id is not None:
+        wanted += [Membership, Organization]
+    query = (
+        select(*wanted)
+        .join(User, User.id == LoginSession.user_id)
+        .where(
+            LoginSession.token_hash == token_hash,
+            LoginSession.ended_at.is_(None),
+            LoginSession.expires_at > now,
+            LoginSession.last_seen_at > idle_since,
         )
-    ).first()
-    return (row[0], row[1]) if row else None
+    )
+    if org_id is not None:
+        query = query.outerjoin(
+            Membership,
+            (Membership.user_id == User.id) & (Membership.org_id == org_id),
+        ).outerjoin(Organization, Organization.id == Membership.org_id)
+    row = (await db.execute(query)).first()
+    if row is None:
+        return None
+    found: tuple[Any, ...] = tuple(row)
+    return LiveSession(*found)
 
 
 async def sessions_of(db: AsyncSession, user_id: uuid.UUID) -> list[LoginSession]:

@@ -152,15 +152,19 @@ async def open_session(
 
 
 async def find_session(
-    db: AsyncSession, token: bytes, policy: SessionPolicy
-) -> tuple[LoginSession, User] | None:
-    """The live session of ``token``, its last-seen time brought up to date."""
+    db: AsyncSession,
+    token: bytes,
+    policy: SessionPolicy,
+    org_id: uuid.UUID | None = None,
+) -> repository.LiveSession | None:
+    """The live session of ``token`` (with the user's membership of ``org_id``
+    when given), its last-seen time brought up to date."""
     now = utcnow()
     found = await repository.live_session(
-        db, token_hash(token), now=now, idle_since=now - policy.idle
+        db, token_hash(token), now=now, idle_since=now - policy.idle, org_id=org_id
     )
-    if found is not None and now - found[0].last_seen_at > _TOUCH_INTERVAL:
-        found[0].last_seen_at = now
+    if found is not None and now - found.session.last_seen_at > _TOUCH_INTERVAL:
+        found.session.last_seen_at = now
     return found
 
 

@@ -13,6 +13,7 @@ import hashlib
 import hmac
 import uuid
 from datetime import UTC, datetime
+from functools import lru_cache
 
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
@@ -27,6 +28,7 @@ from shared.db import unit_of_work
 _PREFIX = "ojm"
 
 
+@lru_cache(maxsize=32)
 def _hash_key(master_key: bytes) -> bytes:
     return HKDF(
         algorithm=hashes.SHA256(), length=32, salt=None, info=b"ojime api token"
@@ -42,16 +44,26 @@ def new_token(org_id: uuid.UUID) -> str:
 
 
 async def organization_of_token(
-    sessions: async_sessionmaker[AsyncSession], master_keys: KeyRing, token: str
+    sessions: async_sessionmaker[AsyncSession],
+    master_keys: KeyRing,
+    token: str,
+    *,
+    scoped: tuple[uuid.UUID, AsyncSession] | None = None,
 ) -> uuid.UUID | None:
-    """The organization this token opens, or None for any other string."""
+    """The organization this token opens, or None for any other string.
+
+    ``scoped`` is a session already inside one organization's scope; when the
+    token names that organization, the lookup reuses it instead of opening a
+    transaction of its own (the common case: a token used on its own paths).
+    """
     org_id = organization_named(_PREFIX, token)
     if org_id is None:
         return None
-    async with unit_of_work(sessions, org_id) as db:
-        stored = await db.scalar(
-            select(ApiToken.token_hash).where(ApiToken.org_id == org_id)
-        )
+    if scoped is not None and scoped[0] == org_id:
+        stored = await _stored_hash(scoped[1], org_id)
+    else:
+        async with unit_of_work(sessions, org_id) as db:
+            stored = await _stored_hash(db, org_id)
     if stored is None:
         return None
     matches = any(
@@ -59,6 +71,13 @@ async def organization_of_token(
         for key in master_keys.keys.values()
     )
     return org_id if matches else None
+
+
+async def _stored_hash(db: AsyncSession, org_id: uuid.UUID) -> bytes | None:
+    stored: bytes | None = await db.scalar(
+        select(ApiToken.token_hash).where(ApiToken.org_id == org_id)
+    )
+    return stored
 
 
 async def regenerate(

@@ -26,21 +26,6 @@ async def membership(
     return await db.get(Membership, (org_id, user_id))
 
 
-async def membership_in(
-    db: AsyncSession, org_id: uuid.UUID, user_id: uuid.UUID
-) -> tuple[Membership, Organization] | None:
-    """The user's membership of the organization, with the organization, in
-    one query: this runs on every request."""
-    row = (
-        await db.execute(
-            select(Membership, Organization)
-            .join(Organization, Organization.id == Membership.org_id)
-            .where(Membership.org_id == org_id, Membership.user_id == user_id)
-        )
-    ).first()
-    return (row[0], row[1]) if row else None
-
-
 async def organization(db: AsyncSession, org_id: uuid.UUID) -> Organization | None:
     return await db.get(Organization, org_id)
 
