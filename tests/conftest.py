@@ -50,7 +50,7 @@ def _server_urls(
     return database_url, redis_url, started
 
 
-async def _create_database(server_url: str, name: str) -> str:
+async def create_database(server_url: str, name: str) -> str:
     engine = create_async_engine(
         async_url(server_url), poolclass=NullPool, isolation_level="AUTOCOMMIT"
     )
@@ -60,7 +60,7 @@ async def _create_database(server_url: str, name: str) -> str:
     return make_url(server_url).set(database=name).render_as_string(hide_password=False)
 
 
-async def _drop_database(server_url: str, name: str) -> None:
+async def drop_database(server_url: str, name: str) -> None:
     engine = create_async_engine(
         async_url(server_url), poolclass=NullPool, isolation_level="AUTOCOMMIT"
     )
@@ -75,7 +75,7 @@ async def stores(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stor
     scratch = tmp_path_factory.mktemp("stores")
     server_url, redis_url, started = _server_urls(scratch)
     name = f"ojime_test_{uuid.uuid4().hex[:12]}"
-    database_url = await _create_database(server_url, name)
+    database_url = await create_database(server_url, name)
     data_dir = tmp_path_factory.mktemp("data")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DATABASE_URL", database_url)
@@ -84,7 +84,7 @@ async def stores(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stor
         patch.setenv("OJIME_LOG_FORMAT", "json")
         await migrate_all(SERVICES)
         yield Stores(database_url, redis_url, data_dir)
-    await _drop_database(server_url, name)
+    await drop_database(server_url, name)
     for server in reversed(started):
         server.stop()
 
