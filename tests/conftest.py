@@ -8,10 +8,12 @@ start the embedded servers, as ``make run`` would.
 from __future__ import annotations
 
 import os
+import random
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from redis.asyncio import Redis
@@ -47,7 +49,17 @@ def _server_urls(
         redis = EmbeddedRedis(scratch)
         redis_url = redis.start()
         started.append(redis)
-    return database_url, redis_url, started
+    return database_url, _database_of_our_own(redis_url), started
+
+
+def _database_of_our_own(redis_url: str) -> str:
+    """The same Redis, in one of its numbered databases picked at random.
+
+    Tests flush their Redis database; two runs on one machine at the same
+    time would otherwise flush each other's keys.
+    """
+    address = urlsplit(redis_url)
+    return urlunsplit(address._replace(path=f"/{random.randint(1, 15)}"))
 
 
 async def create_database(server_url: str, name: str) -> str:
