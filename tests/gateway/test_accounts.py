@@ -15,6 +15,8 @@ from services.gateway.accounts.cookies import SessionCookieCodec
 from services.gateway.app import create as create_gateway
 from services.gateway.settings import GatewaySettings
 from shared.crypto.keyring import KeyRing
+from shared.secrets import load_secrets
+from tests.conftest import Stores
 from tests.gateway.conftest import PASSWORD, Browser
 from tests.loopback import serve
 
@@ -376,3 +378,27 @@ async def test_concurrent_logins_do_not_block_each_other(
     email = (await browser.sign_up())["user"]["email"]
     answers = await asyncio.gather(*(new_browser().log_in(email) for _ in range(8)))
     assert [a.status_code for a in answers] == [200] * 8
+
+
+async def test_outside_development_the_cookie_is_secure_and_host_prefixed(
+    stores: Stores, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    development = load_secrets(GatewaySettings())
+    monkeypatch.setenv("OJIME_ENV", "production")
+    monkeypatch.setenv("OJIME_MASTER_KEYS", development.master_keys.serialize())
+    monkeypatch.setenv("OJIME_COOKIE_KEYS", development.cookie_keys.serialize())
+    monkeypatch.setenv(
+        "OJIME_INTERNAL_SIGNING_KEYS", development.internal_signing_keys.serialize()
+    )
+    monkeypatch.setenv("GATEWAY_DB_PASSWORD", "given-by-the-operator")
+    app = create_gateway(GatewaySettings(bcrypt_rounds=4))
+    async with serve(app) as url:
+        browser = Browser(url)
+        await browser.sign_up()
+        cookie = browser.http.cookies.jar
+        set_cookie = [c for c in cookie if c.name.startswith("__Host-")]
+        await browser.aclose()
+    assert [c.name for c in set_cookie] == ["__Host-ojime_session"]
+    assert set_cookie[0].secure
+    assert set_cookie[0].path == "/"
+    assert not set_cookie[0].domain_specified
