@@ -28,7 +28,7 @@ from tests.deploy.system import (
     running,
     still_alive,
 )
-from tests.gateway.conftest import Browser
+from tests.gateway.browser import Browser
 from tests.stand_ins.front_end import connect_organization
 from tests.stand_ins.meta_graph import (
     APP_ID,

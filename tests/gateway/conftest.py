@@ -2,75 +2,33 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import AsyncIterator, Callable
-from typing import Any
 
-import httpx
 import pytest
 from redis.asyncio import Redis
 
 from services.gateway.app import create as create_gateway
-from services.gateway.settings import GatewaySettings
 from tests.conftest import Stores
+from tests.gateway.browser import Browser
 from tests.loopback import serve
-
-PASSWORD = "correct horse battery staple"
-ORIGIN = "http://127.0.0.1:8000"
-
-
-class Browser:
-    """A browser on our front-end: keeps cookies, sends the CSRF token."""
-
-    def __init__(self, base_url: str) -> None:
-        self.http = httpx.AsyncClient(base_url=base_url, headers={"origin": ORIGIN})
-        self.csrf_token = ""
-
-    async def request(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
-        headers = {"x-csrf-token": self.csrf_token, **kwargs.pop("headers", {})}
-        answer = await self.http.request(method, path, headers=headers, **kwargs)
-        if answer.is_success and "csrf_token" in answer.text:
-            self.csrf_token = answer.json().get("csrf_token", self.csrf_token)
-        return answer
-
-    async def get(self, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.request("GET", path, **kwargs)
-
-    async def post(self, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.request("POST", path, **kwargs)
-
-    async def delete(self, path: str, **kwargs: Any) -> httpx.Response:
-        return await self.request("DELETE", path, **kwargs)
-
-    async def sign_up(
-        self, email: str | None = None, password: str = PASSWORD
-    ) -> dict[str, Any]:
-        email = email or f"user-{uuid.uuid4().hex[:10]}@example.com"
-        answer = await self.post(
-            "/api/auth/signup",
-            json={"name": "Ada Lovelace", "email": email, "password": password},
-        )
-        assert answer.status_code == 201, answer.text
-        body: dict[str, Any] = answer.json()
-        return body
-
-    async def log_in(
-        self, email: str, password: str = PASSWORD, **extra: str
-    ) -> httpx.Response:
-        return await self.post(
-            "/api/auth/login", json={"email": email, "password": password, **extra}
-        )
-
-    async def aclose(self) -> None:
-        await self.http.aclose()
+from tests.stand_ins.front_end import connect_organization, join
+from tests.stand_ins.meta_graph import MetaGraph, running_meta_graph
 
 
 @pytest.fixture
-async def gateway_url(stores: Stores, redis: Redis) -> AsyncIterator[str]:
-    # bcrypt's cost is lowered so the suite stays quick; one test below keeps
-    # the default cost to check it.
-    app = create_gateway(GatewaySettings(bcrypt_rounds=4))
-    async with serve(app) as url:
+async def meta() -> AsyncIterator[MetaGraph]:
+    """A stand-in for Meta's Graph API on loopback."""
+    async with running_meta_graph() as graph:
+        yield graph
+
+
+@pytest.fixture
+async def gateway_url(
+    stores: Stores, redis: Redis, meta: MetaGraph
+) -> AsyncIterator[str]:
+    # bcrypt's cost is lowered so the suite stays quick; test_accounts checks
+    # the default cost on its own.
+    async with serve(create_gateway(meta.gateway_settings())) as url:
         yield url
 
 
@@ -92,3 +50,27 @@ async def new_browser(gateway_url: str) -> AsyncIterator[Callable[[], Browser]]:
     yield open_browser
     for each in opened:
         await each.aclose()
+
+
+@pytest.fixture
+async def admin(new_browser: Callable[[], Browser]) -> Browser:
+    """A signed-up person, about to connect an organization."""
+    browser = new_browser()
+    await browser.sign_up()
+    return browser
+
+
+@pytest.fixture
+async def org_id(admin: Browser, meta: MetaGraph) -> str:
+    """An organization that ``admin`` connected and runs."""
+    return str((await connect_organization(admin, meta))["id"])
+
+
+@pytest.fixture
+async def member(
+    admin: Browser, org_id: str, new_browser: Callable[[], Browser]
+) -> Browser:
+    """A member (not an admin) of ``admin``'s organization."""
+    browser = new_browser()
+    await join(admin, browser, org_id)
+    return browser

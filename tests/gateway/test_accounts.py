@@ -17,7 +17,7 @@ from services.gateway.settings import GatewaySettings
 from shared.crypto.keyring import KeyRing
 from shared.secrets import load_secrets
 from tests.conftest import Stores
-from tests.gateway.conftest import PASSWORD, Browser
+from tests.gateway.browser import PASSWORD, Browser
 from tests.loopback import serve
 
 COOKIE = "ojime_session"

@@ -5,15 +5,12 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import AsyncIterator, Callable
 
 import httpx
 import pytest
-from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.gateway.app import create as create_gateway
 from services.gateway.settings import GatewaySettings
 from shared.crypto.keyring import KeyRing
 from shared.identity import (
@@ -25,34 +22,12 @@ from shared.identity import (
 )
 from shared.secrets import load_secrets
 from tests.conftest import Stores
-from tests.gateway.conftest import Browser
-from tests.loopback import serve
+from tests.gateway.browser import Browser
 from tests.stand_ins.front_end import connect_organization
 from tests.stand_ins.log_reader import read_logs
-from tests.stand_ins.meta_graph import MetaGraph, SharedPage, running_meta_graph
+from tests.stand_ins.meta_graph import MetaGraph, SharedPage
 
 STRIPE_TOKEN = "sk_live_51Hx" + "Q" * 40
-
-
-@pytest.fixture
-async def meta() -> AsyncIterator[MetaGraph]:
-    async with running_meta_graph() as graph:
-        yield graph
-
-
-@pytest.fixture
-async def gateway_url(
-    stores: Stores, redis: Redis, meta: MetaGraph
-) -> AsyncIterator[str]:
-    async with serve(create_gateway(meta.gateway_settings())) as url:
-        yield url
-
-
-@pytest.fixture
-async def admin(new_browser: Callable[[], Browser]) -> Browser:
-    browser = new_browser()
-    await browser.sign_up()
-    return browser
 
 
 @pytest.fixture

@@ -4,38 +4,23 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 
 import httpx
 import pytest
-from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from deploy.embedded import free_port
 from services.gateway.app import create as create_gateway
 from tests.conftest import Stores
-from tests.gateway.conftest import Browser
+from tests.gateway.browser import Browser
 from tests.loopback import serve
 from tests.stand_ins.front_end import connect_organization
 from tests.stand_ins.log_reader import read_logs
-from tests.stand_ins.meta_graph import REDIRECT_URI, MetaGraph, running_meta_graph
+from tests.stand_ins.meta_graph import REDIRECT_URI, MetaGraph
 
 CONNECT = "/api/orgs/connect/instagram"
-
-
-@pytest.fixture
-async def meta() -> AsyncIterator[MetaGraph]:
-    async with running_meta_graph() as graph:
-        yield graph
-
-
-@pytest.fixture
-async def gateway_url(
-    stores: Stores, redis: Redis, meta: MetaGraph
-) -> AsyncIterator[str]:
-    async with serve(create_gateway(meta.gateway_settings())) as url:
-        yield url
 
 
 async def _connect(browser: Browser, code: str, **extra: str) -> httpx.Response:

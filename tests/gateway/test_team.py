@@ -5,48 +5,16 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
-import pytest
-from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.gateway.app import create as create_gateway
-from tests.conftest import Stores
-from tests.gateway.conftest import Browser
-from tests.loopback import serve
-from tests.stand_ins.front_end import connect_organization, invitation_token, join
-from tests.stand_ins.meta_graph import MetaGraph, running_meta_graph
+from tests.gateway.browser import Browser
+from tests.stand_ins.front_end import invitation_token, join
 
 ACCEPT = "/api/invitations/accept"
-
-
-@pytest.fixture
-async def meta() -> AsyncIterator[MetaGraph]:
-    async with running_meta_graph() as graph:
-        yield graph
-
-
-@pytest.fixture
-async def gateway_url(
-    stores: Stores, redis: Redis, meta: MetaGraph
-) -> AsyncIterator[str]:
-    async with serve(create_gateway(meta.gateway_settings())) as url:
-        yield url
-
-
-@pytest.fixture
-async def admin(new_browser: Callable[[], Browser]) -> Browser:
-    browser = new_browser()
-    await browser.sign_up()
-    return browser
-
-
-@pytest.fixture
-async def org_id(admin: Browser, meta: MetaGraph) -> str:
-    return str((await connect_organization(admin, meta))["id"])
 
 
 async def _admin_id(admin: Browser) -> str:

@@ -10,7 +10,7 @@ import pyotp
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.gateway.conftest import PASSWORD, Browser
+from tests.gateway.browser import PASSWORD, Browser
 
 
 def _code(secret: str, steps_ahead: int = 0) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.gateway.conftest import Browser
+from tests.gateway.browser import Browser
 from tests.stand_ins.meta_graph import REDIRECT_URI, MetaGraph, SharedPage
 
 
