@@ -16,6 +16,7 @@ from services.gateway.orgs.team_routes import accept_router as invitations_route
 from services.gateway.orgs.team_routes import router as team_router
 from services.gateway.routes import router as proxy_router
 from services.gateway.settings import GatewaySettings
+from services.gateway.webhooks.routes import router as webhooks_router
 from shared.app import create_app
 from shared.runtime import Runtime
 
@@ -44,6 +45,7 @@ def create(settings: GatewaySettings | None = None) -> FastAPI:
             invitations_router,
             org_admin_router,
             internal_router,
+            webhooks_router,
             proxy_router,
         ],
         description=(

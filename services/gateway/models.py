@@ -35,6 +35,8 @@ TENANT_TABLES = (
     "integrations",
     "billing_profiles",
     "audit_log",
+    "instagram_deliveries",
+    "instagram_items",
 )
 ROLE_CHECK = "role in ('admin', 'member')"
 
@@ -199,6 +201,40 @@ class AuditEntry(Base):
     __table_args__ = (Index("audit_log_org_time", "org_id", "created_at"),)
 
 
+class InstagramDelivery(Base):
+    """A webhook delivery from Meta, sealed, kept for a short retention.
+
+    The body holds message text, so it is sealed with the master key and
+    bound to its row; a work item deletes the row when the retention ends.
+    """
+
+    __tablename__ = "instagram_deliveries"
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = _now()
+
+
+class InstagramItem(Base):
+    """One messaging item already turned into an event, so that Meta's
+    redeliveries of it are recognised and dropped."""
+
+    __tablename__ = "instagram_items"
+
+    org_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True
+    )
+    kind: Mapped[str] = mapped_column(Text, primary_key=True)
+    item_key: Mapped[str] = mapped_column(Text, primary_key=True)
+    event_id: Mapped[uuid.UUID] = mapped_column()
+    received_at: Mapped[datetime] = _now()
+
+    __table_args__ = (Index("instagram_items_age", "org_id", "received_at"),)
+
+
 TOTP_SECRET = SEALED_COLUMNS.register(SealedColumn(User.__table__, "totp_secret"))
 INTEGRATION_TOKEN = SEALED_COLUMNS.register(
     SealedColumn(Integration.__table__, "token_ciphertext")
@@ -207,4 +243,7 @@ STRIPE_CUSTOMER = SEALED_COLUMNS.register(
     SealedColumn(
         BillingProfile.__table__, "stripe_customer_ciphertext", key_column="org_id"
     )
+)
+INSTAGRAM_DELIVERY_BODY = SEALED_COLUMNS.register(
+    SealedColumn(InstagramDelivery.__table__, "body")
 )

@@ -31,6 +31,9 @@ class GatewaySettings(ServiceSettings):
     login_throttle_minutes: int = Field(15, ge=1)
     invitation_ttl_hours: int = Field(72, ge=1)
     meta_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    # Meta batches up to a thousand entries in one delivery.
+    webhook_max_body_bytes: int = Field(2 * 1024 * 1024, ge=1024)
+    webhook_retention_hours: int = Field(24, ge=1, le=24 * 30)
 
     def upstream_url(self, service: str) -> str:
         urls = {
