@@ -1,7 +1,135 @@
-"""HTTP routes of the contacts service, all under ``/api/orgs/{org_id}/``."""
+"""HTTP routes of the contacts service, all under ``/api/orgs/{org_id}/``.
+
+Another organization's ids answer 404, as ids that do not exist do.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request, status
+from pydantic import AwareDatetime
+
+from services.contacts import SPEC, service
+from services.contacts.repository import ContactFilters
+from services.contacts.schemas import (
+    ContactPage,
+    ContactProfile,
+    ContactSort,
+    ContactUpdate,
+    MessagePage,
+    TagCreate,
+    TagRead,
+)
+from shared.crypto.data_keys import get_or_create_data_key
+from shared.deps import CurrentIdentity, OrgSession, get_runtime
 
 router = APIRouter(prefix="/api/orgs/{org_id}")
+
+Limit = Annotated[int, Query(ge=1, le=200)]
+Cursor = Annotated[str | None, Query(max_length=500)]
+
+
+@router.get("/contacts")
+async def list_contacts(
+    org_id: uuid.UUID,
+    db: OrgSession,
+    search: Annotated[str | None, Query(min_length=1, max_length=100)] = None,
+    opted_out: bool | None = None,
+    tag: uuid.UUID | None = None,
+    interacted_after: AwareDatetime | None = None,
+    interacted_before: AwareDatetime | None = None,
+    sort: ContactSort = "-last_interaction_at",
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> ContactPage:
+    """The organization's contacts, a page at a time.
+
+    ``search`` matches part of the username or name, in any case. Pass the
+    ``next_cursor`` of a page as ``cursor``, with the same sort and filters,
+    for the next one; it is null on the last page.
+    """
+    filters = ContactFilters(
+        search=search,
+        opted_out=opted_out,
+        tag_id=tag,
+        interacted_after=interacted_after,
+        interacted_before=interacted_before,
+    )
+    return await service.list_contacts(db, org_id, filters, sort, cursor, limit)
+
+
+@router.get("/contacts/{contact_id}")
+async def get_contact(
+    org_id: uuid.UUID, contact_id: uuid.UUID, db: OrgSession
+) -> ContactProfile:
+    """The contact's profile, tags, opt-out state and its history."""
+    return await service.profile(db, org_id, contact_id)
+
+
+@router.patch("/contacts/{contact_id}")
+async def update_contact(
+    org_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    change: ContactUpdate,
+    db: OrgSession,
+    identity: CurrentIdentity,
+) -> ContactProfile:
+    """Give the contact a name of your own, or opt them out or back in.
+
+    An opt-out change made here is recorded as manual, or as made through
+    the API when the API token made it.
+    """
+    return await service.update_contact(
+        db, org_id, contact_id, change, identity.user_id
+    )
+
+
+@router.get("/contacts/{contact_id}/messages")
+async def list_messages(
+    org_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    request: Request,
+    db: OrgSession,
+    limit: Limit = 50,
+    cursor: Cursor = None,
+) -> MessagePage:
+    """The conversation with the contact, newest message first."""
+    master_keys = get_runtime(request).secrets.master_keys
+    data_key = await get_or_create_data_key(db, SPEC.schema, org_id, master_keys)
+    return await service.conversation(db, data_key, org_id, contact_id, cursor, limit)
+
+
+@router.put("/contacts/{contact_id}/tags/{tag_id}")
+async def tag_contact(
+    org_id: uuid.UUID, contact_id: uuid.UUID, tag_id: uuid.UUID, db: OrgSession
+) -> list[TagRead]:
+    """Put the tag on the contact; the contact's tags."""
+    return await service.tag_contact(db, org_id, contact_id, tag_id)
+
+
+@router.delete("/contacts/{contact_id}/tags/{tag_id}")
+async def untag_contact(
+    org_id: uuid.UUID, contact_id: uuid.UUID, tag_id: uuid.UUID, db: OrgSession
+) -> list[TagRead]:
+    """Take the tag off the contact; the contact's tags."""
+    return await service.untag_contact(db, org_id, contact_id, tag_id)
+
+
+@router.get("/tags")
+async def list_tags(org_id: uuid.UUID, db: OrgSession) -> list[TagRead]:
+    """The organization's tags, by name."""
+    return await service.list_tags(db, org_id)
+
+
+@router.post("/tags", status_code=status.HTTP_201_CREATED)
+async def create_tag(org_id: uuid.UUID, tag: TagCreate, db: OrgSession) -> TagRead:
+    """A new tag; a name already in use answers 409."""
+    return await service.create_tag(db, org_id, tag.name)
+
+
+@router.delete("/tags/{tag_id}", status_code=status.HTTP_204_NO_CONTENT)
+async def delete_tag(org_id: uuid.UUID, tag_id: uuid.UUID, db: OrgSession) -> None:
+    """Delete the tag and take it off every contact."""
+    await service.delete_tag(db, org_id, tag_id)

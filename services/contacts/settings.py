@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
 from shared.settings import ServiceSettings
@@ -13,3 +14,9 @@ class ContactsSettings(ServiceSettings):
     )
 
     port: int = 8001
+    # Where the gateway's internal paths are, for the Instagram token.
+    gateway_url: str = "http://127.0.0.1:8000"
+    # A bound on each call to Meta or the gateway while fetching a profile.
+    meta_timeout_seconds: float = Field(10.0, gt=0, le=120)
+    # A profile older than this is fetched again on the contact's next message.
+    profile_max_age_hours: float = Field(24.0, gt=0)

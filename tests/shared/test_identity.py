@@ -75,9 +75,9 @@ def _tampered(token: str, keys: KeyRing) -> str:
 async def test_a_valid_identity_passes(
     contacts_app: FastAPI, signing_keys: KeyRing
 ) -> None:
-    status, _ = await _status(contacts_app, sign_identity(_identity(), signing_keys))
-    # The identity was accepted; the path itself has no route yet.
-    assert status == 404
+    status, body = await _status(contacts_app, sign_identity(_identity(), signing_keys))
+    assert status == 200
+    assert body["items"] == []
 
 
 @pytest.mark.parametrize(
