@@ -115,6 +115,19 @@ async def contacts_page(
     limit: int,
 ) -> Sequence[Contact]:
     """One page of contacts in ``sort`` order, starting after ``after``."""
+    query = contacts_page_query(org_id, filters, sort, after, limit)
+    return (await session.scalars(query)).all()
+
+
+def contacts_page_query(
+    org_id: uuid.UUID,
+    filters: ContactFilters,
+    sort: str,
+    after: Keyset | None,
+    limit: int,
+) -> Select[Contact]:
+    """The query of :func:`contacts_page`: a walk along one of the indexes
+    ``contacts_by_*``, however deep the page."""
     column = sort_column(sort)
     descending = sort.startswith("-")
     query = _filtered(select(Contact).where(Contact.org_id == org_id), filters)
@@ -123,7 +136,7 @@ async def contacts_page(
         start = tuple_(after.value, after.row_id)
         query = query.where(position < start if descending else position > start)
     order = (column.desc(), Contact.id.desc()) if descending else (column, Contact.id)
-    return (await session.scalars(query.order_by(*order).limit(limit))).all()
+    return query.order_by(*order).limit(limit)
 
 
 def sort_column(sort: str) -> Any:
