@@ -110,6 +110,8 @@ class Message(Base):
             _one_of("sender_kind", SENDER_KINDS), name="messages_sender_kind"
         ),
         Index("messages_by_time", "conversation_id", "sent_at", "id"),
+        # A contact's history is read a page at a time, newest first.
+        Index("messages_by_contact", "contact_id", "sent_at", "id"),
     )
 
     id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
@@ -118,7 +120,7 @@ class Message(Base):
         ForeignKey("conversations.id", ondelete="CASCADE")
     )
     contact_id: Mapped[uuid.UUID] = mapped_column(
-        ForeignKey("contacts.id", ondelete="CASCADE"), index=True
+        ForeignKey("contacts.id", ondelete="CASCADE")
     )
     instagram_message_id: Mapped[str] = mapped_column(Text)
     direction: Mapped[str] = mapped_column(Text)

@@ -1,17 +1,23 @@
-"""Deep pages of a large contact list are read along an index, not by
-scanning and sorting the organization's contacts."""
+"""Deep pages of a large contact list, and of a long conversation, are read
+along an index, not by scanning and sorting rows."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
+from typing import Any
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from services.contacts.repository import ContactFilters, Keyset, contacts_page_query
+from services.contacts.repository import (
+    ContactFilters,
+    Keyset,
+    contacts_page_query,
+    messages_page_query,
+)
 from shared.db import unit_of_work
 from shared.runtime import Runtime
 
@@ -44,8 +50,7 @@ async def crowded(owner_engine: AsyncEngine) -> AsyncIterator[uuid.UUID]:
         )
 
 
-async def _plan(runtime: Runtime, org: uuid.UUID, sort: str) -> str:
-    query = contacts_page_query(org, ContactFilters(), sort, DEEP, 51)
+async def _explain(runtime: Runtime, org: uuid.UUID, query: Select[Any]) -> str:
     sql = query.compile(
         dialect=runtime.engine.dialect, compile_kwargs={"literal_binds": True}
     )
@@ -66,10 +71,69 @@ async def _plan(runtime: Runtime, org: uuid.UUID, sort: str) -> str:
 async def test_a_deep_page_walks_the_index_without_sorting(
     crowded: uuid.UUID, runtime: Runtime, sort: str, index: str
 ) -> None:
-    plan = await _plan(runtime, crowded, sort)
+    query = contacts_page_query(crowded, ContactFilters(), sort, DEEP, 51)
+
+    plan = await _explain(runtime, crowded, query)
 
     assert f"Index Scan Backward using {index}" in plan or (
         f"Index Scan using {index}" in plan
     ), plan
     assert "Sort" not in plan, plan
     assert "Seq Scan" not in plan, plan
+
+
+@pytest.fixture(scope="module")
+async def chatty(
+    owner_engine: AsyncEngine,
+) -> AsyncIterator[tuple[uuid.UUID, uuid.UUID]]:
+    """A contact with a long conversation: its organization and its id."""
+    org, contact, conversation = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    async with owner_engine.begin() as connection:
+        await connection.execute(
+            text(
+                "insert into contacts.contacts (id, org_id, instagram_id) "
+                "values (:contact, :org, '1')"
+            ),
+            {"contact": contact, "org": org},
+        )
+        await connection.execute(
+            text(
+                "insert into contacts.conversations (id, org_id, contact_id) "
+                "values (:conversation, :org, :contact)"
+            ),
+            {"conversation": conversation, "org": org, "contact": contact},
+        )
+        await connection.execute(
+            text(
+                "insert into contacts.messages (id, org_id, conversation_id, "
+                "contact_id, instagram_message_id, direction, sender_kind, kind, "
+                "sent_at) select gen_random_uuid(), :org, :conversation, :contact, "
+                "n::text, 'in', 'contact', 'message', now() - n * interval '1 s' "
+                "from generate_series(1, :count) n"
+            ),
+            {
+                "org": org,
+                "conversation": conversation,
+                "contact": contact,
+                "count": PER_ORGANIZATION,
+            },
+        )
+        await connection.execute(text("analyze contacts.messages"))
+    yield org, contact
+    async with owner_engine.begin() as connection:
+        await connection.execute(
+            text("delete from contacts.contacts where id = :contact"),
+            {"contact": contact},
+        )
+
+
+async def test_a_deep_page_of_a_conversation_walks_the_index(
+    chatty: tuple[uuid.UUID, uuid.UUID], runtime: Runtime
+) -> None:
+    org, contact = chatty
+    query = messages_page_query(org, contact, DEEP, 51)
+
+    plan = await _explain(runtime, org, query)
+
+    assert "Index Scan Backward using messages_by_contact" in plan, plan
+    assert "Sort" not in plan, plan

@@ -187,9 +187,9 @@ def _create_tables() -> None:
         schema="contacts",
     )
     op.create_index(
-        op.f("ix_contacts_messages_contact_id"),
+        "messages_by_contact",
         "messages",
-        ["contact_id"],
+        ["contact_id", "sent_at", "id"],
         unique=False,
         schema="contacts",
     )
