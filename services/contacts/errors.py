@@ -31,3 +31,24 @@ class ProfileFetchFailed(OjimeError):
     status_code = 502
     code = "profile_fetch_failed"
     message = "The contact's Instagram profile could not be fetched."
+
+
+class PropertyNotFound(NotFound):
+    code = "property_not_found"
+    message = "The organization has no custom property with this key or id."
+
+
+class PropertyKeyTaken(Conflict):
+    code = "property_key_taken"
+    message = "The organization already has a custom property with this key."
+
+
+class PropertyValueInvalid(OjimeError):
+    status_code = 422
+    code = "property_value_invalid"
+    message = "This value does not fit the property's type."
+
+
+class PropertyFilterIncomplete(OjimeError):
+    code = "property_filter_incomplete"
+    message = "Filtering by a custom property needs both property and property_value."

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     Boolean,
@@ -23,6 +24,7 @@ from sqlalchemy import (
     UniqueConstraint,
     func,
 )
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from shared.tables import add_system_tables
@@ -34,10 +36,22 @@ TENANT_TABLES = (
     "tags",
     "contact_tags",
     "opt_out_changes",
+    "property_definitions",
+    "property_values",
 )
 DIRECTIONS = ("in", "out")
 SENDER_KINDS = ("contact", "person", "scenario", "campaign", "ai")
 OPT_OUT_METHODS = ("keyword", "manual", "api", "import")
+PROPERTY_TYPES = (
+    "text",
+    "number",
+    "boolean",
+    "date",
+    "email",
+    "phone",
+    "single_choice",
+    "multiple_choice",
+)
 
 
 class Base(DeclarativeBase):
@@ -181,3 +195,48 @@ class OptOutChange(Base):
         ForeignKey("messages.id", ondelete="SET NULL")
     )
     created_at: Mapped[datetime] = _now()
+
+
+class PropertyDefinition(Base):
+    """A custom field the organization keeps on its contacts."""
+
+    __tablename__ = "property_definitions"
+    __table_args__ = (
+        UniqueConstraint("org_id", "key"),
+        CheckConstraint(
+            _one_of("value_type", PROPERTY_TYPES), name="property_definitions_type"
+        ),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True, default=uuid.uuid4)
+    org_id: Mapped[uuid.UUID] = mapped_column()
+    key: Mapped[str] = mapped_column(Text)
+    label: Mapped[str] = mapped_column(Text)
+    value_type: Mapped[str] = mapped_column(Text)
+    choices: Mapped[list[str]] = mapped_column(JSONB, server_default="[]")
+    created_at: Mapped[datetime] = _now()
+
+
+class PropertyValue(Base):
+    """A contact's value of a custom field.
+
+    Text, email and phone values can be personal data: they are sealed with
+    the organization's data key, bound to the contact and the field, and
+    found by exact match through ``value_index``. Numbers, booleans, dates
+    and choices stay plain in ``value_plain``.
+    """
+
+    __tablename__ = "property_values"
+    __table_args__ = (Index("property_values_by_index", "property_id", "value_index"),)
+
+    contact_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE"), primary_key=True
+    )
+    property_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("property_definitions.id", ondelete="CASCADE"), primary_key=True
+    )
+    org_id: Mapped[uuid.UUID] = mapped_column()
+    value_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
+    value_index: Mapped[bytes | None] = mapped_column(LargeBinary)
+    value_plain: Mapped[Any | None] = mapped_column(JSONB)
+    updated_at: Mapped[datetime] = _now()

@@ -22,9 +22,10 @@ from sqlalchemy import (
     or_,
     select,
     tuple_,
+    type_coerce,
     update,
 )
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.dialects.postgresql import JSONB, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.contacts.models import (
@@ -33,11 +34,14 @@ from services.contacts.models import (
     Conversation,
     Message,
     OptOutChange,
+    PropertyDefinition,
+    PropertyValue,
     Tag,
 )
 
 if TYPE_CHECKING:
     from services.contacts.profiles import GraphProfile
+    from services.contacts.properties import PropertyMatch
 
 
 @dataclass(frozen=True)
@@ -56,6 +60,7 @@ class ContactFilters:
     tag_id: uuid.UUID | None = None
     interacted_after: datetime | None = None
     interacted_before: datetime | None = None
+    property_match: PropertyMatch | None = None
 
 
 @dataclass(frozen=True)
@@ -177,7 +182,24 @@ def _filtered(query: Select[Any], filters: ContactFilters) -> Select[Any]:
         conditions.append(Contact.last_interaction_at >= filters.interacted_after)
     if filters.interacted_before is not None:
         conditions.append(Contact.last_interaction_at < filters.interacted_before)
+    if filters.property_match is not None:
+        conditions.append(_has_value(filters.property_match))
     return query.where(*conditions)
+
+
+def _has_value(wanted: PropertyMatch) -> ColumnElement[bool]:
+    value = PropertyValue
+    if wanted.index is not None:
+        found = value.value_index == wanted.index
+    elif wanted.contains:
+        found = value.value_plain.contains(wanted.plain)
+    else:
+        found = value.value_plain == type_coerce(wanted.plain, JSONB)
+    return exists().where(
+        value.contact_id == Contact.id,
+        value.property_id == wanted.property_id,
+        found,
+    )
 
 
 def _escape_like(text: str) -> str:
@@ -355,5 +377,97 @@ async def detach_tag(
             ContactTag.org_id == org_id,
             ContactTag.contact_id == contact_id,
             ContactTag.tag_id == tag_id,
+        )
+    )
+
+
+async def property_definitions(
+    session: AsyncSession, org_id: uuid.UUID
+) -> Sequence[PropertyDefinition]:
+    query = (
+        select(PropertyDefinition)
+        .where(PropertyDefinition.org_id == org_id)
+        .order_by(PropertyDefinition.key)
+    )
+    return (await session.scalars(query)).all()
+
+
+async def property_definition(
+    session: AsyncSession, org_id: uuid.UUID, key: str
+) -> PropertyDefinition | None:
+    return await session.scalar(
+        select(PropertyDefinition).where(
+            PropertyDefinition.org_id == org_id, PropertyDefinition.key == key
+        )
+    )
+
+
+async def insert_property_definition(
+    session: AsyncSession, org_id: uuid.UUID, **values: Any
+) -> PropertyDefinition | None:
+    """A new property; None if the organization has one with this key."""
+    statement = (
+        insert(PropertyDefinition)
+        .values(id=uuid.uuid4(), org_id=org_id, **values)
+        .on_conflict_do_nothing(
+            index_elements=[PropertyDefinition.org_id, PropertyDefinition.key]
+        )
+        .returning(PropertyDefinition)
+    )
+    return (await session.scalars(statement)).one_or_none()
+
+
+async def delete_property_definition(
+    session: AsyncSession, org_id: uuid.UUID, property_id: uuid.UUID
+) -> bool:
+    table = PropertyDefinition
+    deleted = await session.execute(
+        delete(table)
+        .where(table.org_id == org_id, table.id == property_id)
+        .returning(table.id)
+    )
+    return deleted.first() is not None
+
+
+async def property_values(
+    session: AsyncSession, org_id: uuid.UUID, contact_id: uuid.UUID
+) -> Sequence[tuple[PropertyDefinition, PropertyValue]]:
+    query = (
+        select(PropertyDefinition, PropertyValue)
+        .join(PropertyValue, PropertyValue.property_id == PropertyDefinition.id)
+        .where(PropertyValue.org_id == org_id, PropertyValue.contact_id == contact_id)
+        .order_by(PropertyDefinition.key)
+    )
+    return [(row[0], row[1]) for row in await session.execute(query)]
+
+
+async def upsert_property_value(session: AsyncSession, row: PropertyValue) -> None:
+    values = {
+        "value_sealed": row.value_sealed,
+        "value_index": row.value_index,
+        "value_plain": row.value_plain,
+    }
+    await session.execute(
+        insert(PropertyValue)
+        .values(
+            contact_id=row.contact_id,
+            property_id=row.property_id,
+            org_id=row.org_id,
+            **values,
+        )
+        .on_conflict_do_update(
+            index_elements=[PropertyValue.contact_id, PropertyValue.property_id],
+            set_={**values, "updated_at": func.now()},
+        )
+    )
+
+
+async def delete_property_value(
+    session: AsyncSession, contact_id: uuid.UUID, property_id: uuid.UUID
+) -> None:
+    await session.execute(
+        delete(PropertyValue).where(
+            PropertyValue.contact_id == contact_id,
+            PropertyValue.property_id == property_id,
         )
     )

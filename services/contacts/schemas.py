@@ -4,9 +4,16 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    JsonValue,
+    field_validator,
+    model_validator,
+)
 
 ContactSort = Literal[
     "-last_interaction_at", "last_interaction_at", "-created_at", "created_at"
@@ -122,6 +129,7 @@ class ContactRead(BaseModel):
 class ContactProfile(ContactRead):
     tags: list[TagRead]
     opt_out_history: list[OptOutChangeRead]
+    properties: dict[str, JsonValue]
 
 
 class ContactPage(BaseModel):
@@ -143,3 +151,54 @@ class MessageRead(BaseModel):
 class MessagePage(BaseModel):
     items: list[MessageRead]
     next_cursor: str | None
+
+
+PropertyType = Literal[
+    "text",
+    "number",
+    "boolean",
+    "date",
+    "email",
+    "phone",
+    "single_choice",
+    "multiple_choice",
+]
+CHOICE_TYPES = ("single_choice", "multiple_choice")
+
+
+class PropertyCreate(BaseModel):
+    """A custom field: ``key`` names it in the API, ``label`` for people."""
+
+    key: str = Field(pattern=r"^[a-z][a-z0-9_]{0,49}$")
+    label: str = Field(min_length=1, max_length=100)
+    value_type: PropertyType
+    choices: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
+        default_factory=list, max_length=100
+    )
+
+    @model_validator(mode="after")
+    def _choices_fit_the_type(self) -> PropertyCreate:
+        if self.value_type in CHOICE_TYPES and not self.choices:
+            raise ValueError("a choice property needs its choices")
+        if self.value_type not in CHOICE_TYPES and self.choices:
+            raise ValueError("only choice properties have choices")
+        if len(set(self.choices)) != len(self.choices):
+            raise ValueError("choices must differ from each other")
+        return self
+
+
+class PropertyRead(BaseModel):
+    id: uuid.UUID
+    key: str
+    label: str
+    value_type: PropertyType
+    choices: list[str]
+    created_at: datetime
+
+
+class PropertyValueWrite(BaseModel):
+    """The contact's new value; null removes it."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    value: JsonValue

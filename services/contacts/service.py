@@ -15,7 +15,7 @@ import structlog
 from pydantic import TypeAdapter, ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.contacts import repository
+from services.contacts import properties, repository
 from services.contacts.errors import (
     ContactNotFound,
     InvalidCursor,
@@ -124,9 +124,10 @@ async def list_contacts(
 
 
 async def profile(
-    session: AsyncSession, org_id: uuid.UUID, contact_id: uuid.UUID
+    session: AsyncSession, data_key: DataKey, contact_id: uuid.UUID
 ) -> ContactProfile:
-    """The contact with its tags and the history of its opt-out state."""
+    """The contact with its tags, custom properties and opt-out history."""
+    org_id = data_key.org_id
     row = await _existing_contact(session, org_id, contact_id)
     tags = await repository.tags_of(session, org_id, contact_id)
     history = await repository.opt_out_history(session, org_id, contact_id)
@@ -134,18 +135,19 @@ async def profile(
         **read_contact(row).model_dump(),
         tags=[_read_tag(tag) for tag in tags],
         opt_out_history=[_read_change(change) for change in history],
+        properties=await properties.values_of(session, data_key, contact_id),
     )
 
 
 async def update_contact(
     session: AsyncSession,
-    org_id: uuid.UUID,
+    data_key: DataKey,
     contact_id: uuid.UUID,
     change: ContactUpdate,
     by_user_id: uuid.UUID | None,
 ) -> ContactProfile:
     """Apply a change made by a person, or by a program with the API token."""
-    row = await repository.contact_for_update(session, org_id, contact_id)
+    row = await repository.contact_for_update(session, data_key.org_id, contact_id)
     if row is None:
         raise ContactNotFound()
 
@@ -156,7 +158,7 @@ async def update_contact(
         method: OptOutMethod = "manual" if by_user_id else "api"
         set_opt_out(session, row, change.opted_out, method, by_user_id=by_user_id)
     await session.flush()
-    return await profile(session, org_id, contact_id)
+    return await profile(session, data_key, contact_id)
 
 
 def set_opt_out(
