@@ -41,8 +41,6 @@ from shared.settings import CommonSettings
 if TYPE_CHECKING:
     from shared.crypto.rotation import RotationReport
 
-# Leaves room, inside the runner's ten seconds, for closing the pools.
-SHUTDOWN_GRACE_SECONDS = 8
 KEY_SETTINGS = ("OJIME_MASTER_KEYS", "OJIME_INTERNAL_SIGNING_KEYS", "OJIME_COOKIE_KEYS")
 
 Command = Callable[[argparse.Namespace], int]
@@ -191,7 +189,7 @@ def _serve(arguments: argparse.Namespace) -> int:
         log_config=None,
         access_log=False,
         server_header=False,
-        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
+        timeout_graceful_shutdown=round(settings.shutdown_grace_seconds),
     )
     return 0
 

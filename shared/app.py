@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 
-from shared import health
+from shared import health, metrics
 from shared.errors import install_error_handlers
 from shared.logging import configure_logging
 from shared.middleware import InternalIdentityMiddleware, RequestContextMiddleware
@@ -52,6 +52,7 @@ def create_app(
     app.state.settings = settings
     install_error_handlers(app)
     app.include_router(health.router)
+    app.include_router(metrics.router)
     for router in routers:
         app.include_router(router)
     if spec.internal:

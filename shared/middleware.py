@@ -14,6 +14,7 @@ from shared.context import bind_log_context, bind_request, clear_context
 from shared.crypto.keyring import KeyRing
 from shared.errors import NotAuthenticated, error_body
 from shared.identity import IDENTITY_HEADER, verify_identity
+from shared.metrics import METRICS_PATH, record_request
 
 log = structlog.get_logger(__name__)
 
@@ -74,20 +75,23 @@ class RequestContextMiddleware:
                 raise
             await _send_json(send_with_id, 500, _INTERNAL_ERROR)
         finally:
-            route = scope.get("route")
+            route = getattr(scope.get("route"), "path", None)
+            seconds = time.perf_counter() - started
+            record_request(scope["method"], route, status, seconds)
             log.info(
                 "request.finished",
                 method=scope["method"],
-                route=getattr(route, "path", None),
+                route=route,
                 status=status,
-                duration_ms=round((time.perf_counter() - started) * 1000, 2),
+                duration_ms=round(seconds * 1000, 2),
             )
 
 
 class InternalIdentityMiddleware:
     """Refuse, with 401, every request without a valid signed identity.
 
-    Health endpoints stay open so that probes need no key.
+    Health endpoints and metrics stay open so that probes and Prometheus need
+    no key; neither says anything about an organization or a person.
     """
 
     def __init__(self, app: ASGIApp, *, keys: KeyRing, audience: str) -> None:
@@ -96,7 +100,7 @@ class InternalIdentityMiddleware:
         self.audience = audience
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(UNGUARDED_PREFIX):
+        if scope["type"] != "http" or _unguarded(scope["path"]):
             await self.app(scope, receive, send)
             return
         try:
@@ -110,6 +114,10 @@ class InternalIdentityMiddleware:
         scope.setdefault("state", {})["identity"] = identity
         bind_log_context(org_id=str(identity.org_id) if identity.org_id else None)
         await self.app(scope, receive, send)
+
+
+def _unguarded(path: str) -> bool:
+    return path.startswith(UNGUARDED_PREFIX) or path == METRICS_PATH
 
 
 _INTERNAL_ERROR = ("internal_error", "Something went wrong on our side.")

@@ -49,6 +49,11 @@ class CommonSettings(BaseSettings):
     identity_ttl_seconds: int = Field(
         60, ge=5, le=3600, validation_alias="OJIME_IDENTITY_TTL_SECONDS"
     )
+    # Within the ten seconds the local runner waits before it kills a child;
+    # under an orchestrator, set it below the pod's termination grace period.
+    shutdown_grace_seconds: float = Field(
+        8.0, ge=0, le=3600, validation_alias="OJIME_SHUTDOWN_GRACE_SECONDS"
+    )
 
     @property
     def is_production(self) -> bool:

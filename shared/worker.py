@@ -9,6 +9,12 @@ hourly pruning of old event records. All of them outlive Redis and PostgreSQL
 outages: they log the first failure of an outage and its end, back off, and
 carry on.
 
+On SIGTERM a worker takes no new job, gives the jobs it is running
+``OJIME_SHUTDOWN_GRACE_SECONDS`` to finish, then cancels the rest: arq puts a
+cancelled job back on its queue at once, and its transaction rolls back, so
+the next worker runs it from the start. An orchestrator must wait longer than
+the grace before it kills the process.
+
 Timing, as arq 0.28 does it: a job is marked in progress for its timeout plus
 ten seconds, and a job whose worker was killed runs again once that mark
 expires, so with the default 30-second job timeout within 40 seconds. Work
@@ -44,9 +50,16 @@ from shared.events import (
     UnroutedEvent,
     consume,
 )
-from shared.events.relay import relay_batch
+from shared.events.relay import measure_outbox_lag, relay_batch
 from shared.events.retention import prune
 from shared.logging import configure_logging
+from shared.metrics import (
+    EVENTS_FAILED,
+    EVENTS_HANDLED,
+    QUEUE_DEPTH,
+    WorkerMetricsSettings,
+    serve_worker_metrics,
+)
 from shared.runtime import Runtime, open_runtime, redis_client
 from shared.service import ServiceSpec
 from shared.settings import ServiceSettings
@@ -96,6 +109,7 @@ class WorkerOptions:
     sweep_batch_size: int = 500
     prune_interval_seconds: float = 3600.0
     longest_backoff_seconds: float = 10.0
+    gauge_interval_seconds: float = 5.0
 
 
 def run_worker(tasks: ServiceTasks, options: WorkerOptions | None = None) -> None:
@@ -113,10 +127,13 @@ async def _run(
     stop = _stop_on_signals()
     runtime = open_runtime(tasks.spec, settings)
     _log_unhandled_events(tasks)
+    metrics = serve_worker_metrics(WorkerMetricsSettings())
     try:
         await serve(tasks, runtime, options, stop)
     finally:
         await runtime.close()
+        if metrics is not None:
+            metrics.shutdown()
     log.info("worker.stopped")
 
 
@@ -143,6 +160,7 @@ async def serve(
         asyncio.create_task(run_relay(runtime, tasks.routes, options)),
         asyncio.create_task(run_sweep(runtime, tasks.work, options)),
         asyncio.create_task(_run_pruning(runtime, options)),
+        asyncio.create_task(_run_gauges(runtime, options)),
     ]
     try:
         await _run_arq(tasks, runtime, options, stop)
@@ -184,7 +202,8 @@ async def _run_arq_once(
         await asyncio.wait({main, stopping}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         stopping.cancel()
-        await close_worker(worker, main)
+        grace = runtime.settings.shutdown_grace_seconds if stop.is_set() else 0.0
+        await close_worker(worker, main, grace)
     if stop.is_set() or main.cancelled():
         return None
     return main.exception()
@@ -226,16 +245,33 @@ def build_worker(
     )
 
 
-async def close_worker(worker: Worker, main: asyncio.Task[None]) -> None:
+async def close_worker(
+    worker: Worker, main: asyncio.Task[None], grace_seconds: float = 0.0
+) -> None:
     """Stop a worker started as ``main``, and close its Redis connections.
 
-    Jobs still running are cancelled; arq runs them again later.
+    The worker takes no new job; those it is running get ``grace_seconds`` to
+    finish, and those still running then are cancelled, which puts them back
+    on the queue.
     """
+    worker.allow_pick_jobs = False
+    await _let_jobs_finish(worker, grace_seconds)
+
     jobs = [main, *worker.tasks.values()]
     for job in jobs:
         job.cancel()
     await asyncio.gather(*jobs, return_exceptions=True)
     await worker.pool.aclose(close_connection_pool=True)
+
+
+async def _let_jobs_finish(worker: Worker, grace_seconds: float) -> None:
+    running = [job for job in worker.tasks.values() if not job.done()]
+    if not running or grace_seconds <= 0:
+        return
+    log.info("worker.draining", running_jobs=len(running), grace=grace_seconds)
+    _, unfinished = await asyncio.wait(running, timeout=grace_seconds)
+    if unfinished:
+        log.warning("worker.jobs_returned", returned_jobs=len(unfinished))
 
 
 async def run_burst(tasks: ServiceTasks, runtime: Runtime) -> int:
@@ -271,7 +307,10 @@ async def handle_event(ctx: dict[Any, Any], envelope: dict[str, Any]) -> None:
     try:
         await consume(ctx[_RUNTIME], ctx[_TASKS].handlers, event)
     except Exception as exc:
+        EVENTS_FAILED.labels(event.type).inc()
         _retry_or_drop(ctx["job_try"], exc)
+    else:
+        EVENTS_HANDLED.labels(event.type).inc()
 
 
 def _retry_or_drop(job_try: int, exc: Exception) -> None:
@@ -333,6 +372,20 @@ async def _run_pruning(runtime: Runtime, options: WorkerOptions) -> None:
         options.longest_backoff_seconds,
     )
     await _repeat(step, options.prune_interval_seconds, outage)
+
+
+async def _run_gauges(runtime: Runtime, options: WorkerOptions) -> None:
+    async def step() -> bool:
+        await measure_outbox_lag(runtime)
+        QUEUE_DEPTH.set(await runtime.redis.zcard(runtime.spec.queue))
+        return False
+
+    outage = _Outage(
+        "metrics.gauges_unavailable",
+        "metrics.gauges_resumed",
+        options.longest_backoff_seconds,
+    )
+    await _repeat(step, options.gauge_interval_seconds, outage)
 
 
 async def _repeat(

@@ -17,10 +17,12 @@ from uuid import UUID
 
 import structlog
 from arq.connections import ArqRedis
+from sqlalchemy import func, select
 
 from shared.db import unit_of_work
 from shared.events.outbox import Outbox, OutboxRow
 from shared.events.routing import Routes
+from shared.metrics import OUTBOX_LAG
 from shared.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -86,3 +88,14 @@ async def _publish_in_order(
             return published, exc
         published.append(row)
     return published, None
+
+
+async def measure_outbox_lag(runtime: Runtime) -> float:
+    """Set the outbox lag gauge: the age of the oldest unpublished row."""
+    table = Outbox(runtime.spec.schema).table
+    age = func.extract("epoch", func.now() - func.min(table.c.created_at))
+    oldest = select(func.coalesce(age, 0)).where(table.c.published_at.is_(None))
+    async with unit_of_work(runtime.sessions) as session:
+        seconds = float(await session.scalar(oldest) or 0)
+    OUTBOX_LAG.set(seconds)
+    return seconds
