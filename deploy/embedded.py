@@ -27,8 +27,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-import psutil
-
 _START_TIMEOUT_SECONDS = 30.0
 _GUARD_POLL_SECONDS = 0.5
 
@@ -76,6 +74,8 @@ class EmbeddedPostgres:
         pid = postmaster_pid(self.pgdata)
         if pid is None:
             return
+        import psutil
+
         process = psutil.Process(pid)
         # SIGINT is PostgreSQL's "fast" shutdown: open sessions are rolled back.
         process.send_signal(signal.SIGINT)
@@ -104,6 +104,10 @@ def _import_pgserver() -> Any:
 
 def postmaster_pid(pgdata: Path) -> int | None:
     """The pid of the PostgreSQL server running in ``pgdata``, if one is."""
+    # Imported here, as psutil comes with the embedded stores: the container
+    # image, which has neither, still imports this module through the CLI.
+    import psutil
+
     pid_file = pgdata / "postmaster.pid"
     try:
         pid = int(pid_file.read_text().splitlines()[0])
