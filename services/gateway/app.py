@@ -16,6 +16,7 @@ from services.gateway.orgs.team_routes import accept_router as invitations_route
 from services.gateway.orgs.team_routes import router as team_router
 from services.gateway.routes import router as proxy_router
 from services.gateway.settings import GatewaySettings
+from services.gateway.webhooks.accounts import AccountDirectory
 from services.gateway.webhooks.routes import router as webhooks_router
 from shared.app import create_app
 from shared.runtime import Runtime
@@ -56,4 +57,5 @@ def create(settings: GatewaySettings | None = None) -> FastAPI:
         on_shutdown=[close_clients],
     )
     app.state.edge = build_edge(settings, app.state.runtime)
+    app.state.instagram_accounts = AccountDirectory()
     return app

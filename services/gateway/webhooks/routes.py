@@ -5,14 +5,14 @@ from __future__ import annotations
 import hmac
 from datetime import timedelta
 from typing import Annotated
-from uuid import UUID
 
 import structlog
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import PlainTextResponse
 
 from services.gateway.settings import GatewaySettings
-from services.gateway.webhooks import repository, service
+from services.gateway.webhooks import service
+from services.gateway.webhooks.accounts import AccountDirectory
 from services.gateway.webhooks.errors import VerifyTokenMismatch
 from services.gateway.webhooks.parsing import items_of, parse_delivery
 from services.gateway.webhooks.service import AccountDelivery
@@ -63,15 +63,18 @@ async def receive_delivery(request: Request) -> dict[str, int]:
     delivery = parse_delivery(body)
     parts = service.split_by_account(delivery, body, items_of(delivery))
     retention = timedelta(hours=settings.webhook_retention_hours)
-    emitted = await _record_all(request.app.state.runtime, parts, retention)
+    emitted = await _record_all(request, parts, retention)
     return {"events": emitted}
 
 
 async def _record_all(
-    runtime: Runtime, parts: list[AccountDelivery], retention: timedelta
+    request: Request, parts: list[AccountDelivery], retention: timedelta
 ) -> int:
     """Record each account's part in a transaction of its organization's."""
-    organizations = await _organizations(runtime, [part.account_id for part in parts])
+    runtime: Runtime = request.app.state.runtime
+    directory: AccountDirectory = request.app.state.instagram_accounts
+    accounts = [part.account_id for part in parts]
+    organizations = await directory.organizations(runtime.sessions, accounts)
     emitted = 0
     for part in parts:
         org_id = organizations.get(part.account_id)
@@ -84,10 +87,3 @@ async def _record_all(
 
     log.info("instagram.delivery_received", accounts=len(parts), events=emitted)
     return emitted
-
-
-async def _organizations(runtime: Runtime, account_ids: list[str]) -> dict[str, UUID]:
-    if not account_ids:
-        return {}
-    async with unit_of_work(runtime.sessions) as session:
-        return await repository.organizations_by_account(session, account_ids)
