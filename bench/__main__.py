@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import auth_throughput, login_rate
+from bench import auth_throughput, login_rate, webhook_ingest
 from bench.harness import Figure, report
 
-BENCHMARKS = (auth_throughput, login_rate)
+BENCHMARKS = (auth_throughput, login_rate, webhook_ingest)
 
 
 async def run_all() -> list[Figure]:
