@@ -57,7 +57,6 @@ class Inbound:
     """One messaging item, its text opened, for one organization."""
 
     org_id: uuid.UUID
-    event_id: uuid.UUID
     item: InboundItem
     text: str | None
     at: datetime
@@ -79,7 +78,8 @@ async def handle(session: AsyncSession, runtime: Runtime, event: Event) -> None:
 
 
 def read_inbound(event: Event, master_keys: KeyRing) -> Inbound | None:
-    """The item the event carries; None if it belongs to no organization."""
+    """The item the event carries; None if it belongs to no organization or
+    cannot be read."""
     if event.org_id is None:
         return None
     try:
@@ -90,7 +90,6 @@ def read_inbound(event: Event, master_keys: KeyRing) -> Inbound | None:
         return None
     return Inbound(
         org_id=event.org_id,
-        event_id=event.id,
         item=item,
         text=_opened_text(event, master_keys),
         at=item.timestamp or event.occurred_at,
@@ -192,7 +191,13 @@ async def _announce(
 
 
 async def _unsend(session: AsyncSession, inbound: Inbound) -> None:
-    """The contact took the message back: its text goes, the fact stays."""
+    """The contact took the message back: its text goes, the fact stays.
+
+    Events may arrive out of order, and an unsend or edit that comes before
+    its message finds nothing and is dropped: the message is then kept as
+    first sent. Keeping such early arrivals until their message comes is
+    not built.
+    """
     message = await _known_message(session, inbound)
     if message is None:
         return
