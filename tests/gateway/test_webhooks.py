@@ -192,10 +192,10 @@ async def test_the_subscription_check_echoes_the_challenge(meta: Meta) -> None:
 async def test_a_subscription_check_without_our_token_is_refused(
     meta: Meta, params: dict[str, str]
 ) -> None:
-    answer = await meta.http.get(PATH, params={**params, "hub.challenge": "42"})
+    answer = await meta.http.get(PATH, params={**params, "hub.challenge": "zq-echo"})
     assert answer.status_code == 403
     assert answer.json()["error"]["code"] == "verify_token_mismatch"
-    assert "42" not in answer.text
+    assert "zq-echo" not in answer.text
 
 
 # Signed deliveries

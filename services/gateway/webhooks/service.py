@@ -87,15 +87,13 @@ async def record(
     sealed = INSTAGRAM_DELIVERY_BODY.seal(ring, part.body, delivery_id)
     await repository.add_delivery(session, delivery_id, org_id, sealed)
 
-    for event_id in fresh:
-        event = message_received(
-            ring,
-            pending[event_id],
-            org_id=org_id,
-            event_id=event_id,
-            delivery_id=delivery_id,
-        )
-        await publish(session, event, source=SPEC)
+    # In the order Meta sent them, though consumers must not rely on order.
+    for event_id, item in pending.items():
+        if event_id in fresh:
+            event = message_received(
+                ring, item, org_id=org_id, event_id=event_id, delivery_id=delivery_id
+            )
+            await publish(session, event, source=SPEC)
 
     await _schedule_expiry(session, org_id, delivery_id, retention)
     return len(fresh)
