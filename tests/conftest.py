@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 import random
+import shutil
+import tempfile
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
@@ -84,7 +86,7 @@ async def drop_database(server_url: str, name: str) -> None:
 @pytest.fixture(scope="session")
 async def stores(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stores]:
     """A migrated database of this run's own, a Redis, and a data folder."""
-    scratch = tmp_path_factory.mktemp("stores")
+    scratch = _scratch_folder()
     server_url, redis_url, started = _server_urls(scratch)
     name = f"ojime_test_{uuid.uuid4().hex[:12]}"
     database_url = await create_database(server_url, name)
@@ -99,6 +101,16 @@ async def stores(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stor
     await drop_database(server_url, name)
     for server in reversed(started):
         server.stop()
+    shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _scratch_folder() -> Path:
+    # Run as root, the embedded PostgreSQL runs as another user, who must reach
+    # its folder; pytest makes its own temporary root private again whenever
+    # any pytest starts, which would cut a running server off from its files.
+    path = Path(tempfile.mkdtemp(prefix="ojime-stores-"))
+    path.chmod(0o755)
+    return path
 
 
 @pytest.fixture(scope="session")
