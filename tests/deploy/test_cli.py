@@ -10,8 +10,6 @@ from collections.abc import AsyncIterator, Mapping
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import async_sessionmaker, create_async_engine
 from sqlalchemy.pool import NullPool
 
@@ -21,7 +19,7 @@ from shared.crypto.data_keys import get_or_create_data_key, load_data_key
 from shared.crypto.keyring import KeyRing
 from shared.db import async_url, unit_of_work
 from shared.secrets import ensure_development_secrets
-from tests.conftest import Stores
+from tests.conftest import Stores, create_database, drop_database
 
 _PRODUCTION = {"OJIME_ENV": "production"}
 _KEY_SETTINGS = (
@@ -134,16 +132,8 @@ async def own_database(stores: Stores) -> AsyncIterator[str]:
     """A database of the test's own: rotation touches every organization's
     key, and other tests leave keys sealed with other master keys."""
     name = f"ojime_rotation_{uuid.uuid4().hex[:12]}"
-    url = make_url(stores.database_url)
-    engine = create_async_engine(
-        async_url(stores.database_url), poolclass=NullPool, isolation_level="AUTOCOMMIT"
-    )
-    async with engine.connect() as connection:
-        await connection.execute(text(f'create database "{name}"'))
-    yield url.set(database=name).render_as_string(hide_password=False)
-    async with engine.connect() as connection:
-        await connection.execute(text(f'drop database "{name}" with (force)'))
-    await engine.dispose()
+    yield await create_database(stores.database_url, name)
+    await drop_database(stores.database_url, name)
 
 
 async def test_rotate_master_key_adds_a_key_and_rewraps_organization_keys(
