@@ -6,12 +6,14 @@ needs (see :mod:`.parsing`). What a person wrote or sent (``text``,
 ``attachments`` with their URLs, ``reply_to_story``, ``referral``, and the
 whole item of kind ``unknown``) travels under ``sealed``: each value is the
 UTF-8 JSON of the field, sealed with the master key ring and bound to the
-event, then base64-encoded. A consumer opens one with::
+event, then base64-encoded. Postback titles and payloads and quick-reply
+payloads stay plain: they are the business's own buttons, which scenarios
+match on; so does a reaction's emoji. A consumer opens a sealed field with::
 
     raw = base64.b64decode(event.payload["sealed"]["text"])
     text = json.loads(open_sealed(
         runtime.secrets.master_keys, raw,
-        table=SEALED_TABLE, column="text", row_id=event.id,
+        table="event", column="text", row_id=event.id,
     ))
 
 Master key rotation does not re-seal events: drop an old master key only
@@ -27,7 +29,7 @@ from uuid import UUID
 from pydantic import JsonValue
 
 from services.gateway.webhooks.parsing import Fields, Item
-from shared.crypto.cipher import open_sealed, seal
+from shared.crypto.cipher import seal
 from shared.crypto.keyring import KeyRing
 from shared.events import Event
 
@@ -52,16 +54,6 @@ def message_received(
 def seal_fields(ring: KeyRing, values: Fields, event_id: UUID) -> Fields:
     """Each value as its JSON, sealed for ``event_id``, in base64."""
     return {name: _seal(ring, name, value, event_id) for name, value in values.items()}
-
-
-def open_field(ring: KeyRing, event: Event, name: str) -> JsonValue:
-    """The value of the sealed field ``name`` of ``event``."""
-    sealed = event.payload["sealed"]
-    assert isinstance(sealed, dict)
-    raw = base64.b64decode(str(sealed[name]))
-    opened = open_sealed(ring, raw, table=SEALED_TABLE, column=name, row_id=event.id)
-    value: JsonValue = json.loads(opened)
-    return value
 
 
 def _seal(ring: KeyRing, name: str, value: JsonValue, event_id: UUID) -> str:
