@@ -96,7 +96,7 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
             renderer,
         ],
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StandardErrorHandler()
     handler.setFormatter(formatter)
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -106,6 +106,25 @@ def configure_logging(service: str, level: str = "INFO", fmt: str = "json") -> N
     # httpx logs every request's full URL at INFO, and a query string can hold
     # an OAuth code, a client secret or an access token.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+
+
+class _StandardErrorHandler(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever ``sys.stderr`` is at the time of each record.
+
+    A handler that kept the stream it was made with would write into a
+    closed one once that stream is replaced, as test runners do per test.
+    """
+
+    def __init__(self) -> None:
+        super().__init__(sys.stderr)
+
+    @property
+    def stream(self) -> Any:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
 
 
 def _bind_service(service: str) -> Any:

@@ -7,6 +7,7 @@ start the embedded servers, as ``make run`` would.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import random
 import shutil
@@ -38,9 +39,10 @@ class Stores:
 
 
 def _server_urls(
-    scratch: Path,
-) -> tuple[str, str, list[EmbeddedPostgres | EmbeddedRedis]]:
-    started: list[EmbeddedPostgres | EmbeddedRedis] = []
+    scratch: Path, started: list[EmbeddedPostgres | EmbeddedRedis]
+) -> tuple[str, str]:
+    """The stores' addresses, starting embedded ones (added to ``started``)
+    where none is configured."""
     database_url = os.environ.get("DATABASE_URL")
     redis_url = os.environ.get("REDIS_URL")
     if not database_url:
@@ -51,7 +53,7 @@ def _server_urls(
         redis = EmbeddedRedis(scratch)
         redis_url = redis.start()
         started.append(redis)
-    return database_url, _database_of_our_own(redis_url), started
+    return database_url, _database_of_our_own(redis_url)
 
 
 def _database_of_our_own(redis_url: str) -> str:
@@ -87,21 +89,33 @@ async def drop_database(server_url: str, name: str) -> None:
 async def stores(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Stores]:
     """A migrated database of this run's own, a Redis, and a data folder."""
     scratch = _scratch_folder()
-    server_url, redis_url, started = _server_urls(scratch)
+    started: list[EmbeddedPostgres | EmbeddedRedis] = []
+    try:
+        server_url, redis_url = _server_urls(scratch, started)
+        async with _migrated_database(server_url) as database_url:
+            data_dir = tmp_path_factory.mktemp("data")
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setenv("DATABASE_URL", database_url)
+                patch.setenv("REDIS_URL", redis_url)
+                patch.setenv("OJIME_DATA_DIR", str(data_dir))
+                patch.setenv("OJIME_LOG_FORMAT", "json")
+                await migrate_all(SERVICES)
+                yield Stores(database_url, redis_url, data_dir)
+    finally:
+        # Also when setting up failed: no embedded server outlives the run.
+        for server in reversed(started):
+            server.stop()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+@contextlib.asynccontextmanager
+async def _migrated_database(server_url: str) -> AsyncIterator[str]:
     name = f"ojime_test_{uuid.uuid4().hex[:12]}"
     database_url = await create_database(server_url, name)
-    data_dir = tmp_path_factory.mktemp("data")
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DATABASE_URL", database_url)
-        patch.setenv("REDIS_URL", redis_url)
-        patch.setenv("OJIME_DATA_DIR", str(data_dir))
-        patch.setenv("OJIME_LOG_FORMAT", "json")
-        await migrate_all(SERVICES)
-        yield Stores(database_url, redis_url, data_dir)
-    await drop_database(server_url, name)
-    for server in reversed(started):
-        server.stop()
-    shutil.rmtree(scratch, ignore_errors=True)
+    try:
+        yield database_url
+    finally:
+        await drop_database(server_url, name)
 
 
 def _scratch_folder() -> Path:

@@ -38,8 +38,17 @@ _REQUEST_HEADERS_DROPPED = frozenset(
         REQUEST_ID_HEADER,
     }
 )
+# The gateway answers with its own request id, which the service echoed anyway.
 _RESPONSE_HEADERS_DROPPED = frozenset(
-    {"connection", "keep-alive", "transfer-encoding", "te", "trailer", "upgrade"}
+    {
+        "connection",
+        "keep-alive",
+        "transfer-encoding",
+        "te",
+        "trailer",
+        "upgrade",
+        REQUEST_ID_HEADER,
+    }
 )
 
 

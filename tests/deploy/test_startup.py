@@ -161,7 +161,7 @@ async def test_gateway_forwards_a_members_request_to_the_owning_service(
         org = await connect_organization(person, meta)
         answer = await person.get(f"/api/orgs/{org['id']}/contacts")
 
-    request_id = answer.headers.get_list("x-request-id")[0]
+    [request_id] = answer.headers.get_list("x-request-id")
     served = await asyncio.to_thread(
         system.wait_for_line, rf'^contacts +\| .*"request_id": "{request_id}"', 10
     )

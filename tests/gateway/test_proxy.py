@@ -167,3 +167,9 @@ async def test_nobody_signed_in_gets_401_and_nothing_is_forwarded(
         answer = await client.post(f"/api/orgs/{ORG}/contacts", json={})
     assert answer.status_code == 401
     assert answer.json()["error"]["code"] == "not_authenticated"
+
+
+async def test_the_answer_carries_one_request_id(gateway_url: str) -> None:
+    async with httpx.AsyncClient(base_url=gateway_url) as client:
+        answer = await client.get(f"/api/orgs/{ORG}/contacts")
+    assert len(answer.headers.get_list("x-request-id")) == 1
