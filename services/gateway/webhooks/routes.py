@@ -8,7 +8,8 @@ from typing import Annotated
 
 import structlog
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import PlainTextResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
+from pydantic import BaseModel
 
 from services.gateway.settings import GatewaySettings
 from services.gateway.webhooks import service
@@ -29,6 +30,11 @@ log = structlog.get_logger(__name__)
 router = APIRouter(prefix="/webhooks/instagram", tags=["webhooks"])
 
 
+class DeliveryReceipt(BaseModel):
+    events: int
+    """How many of the delivery's items were new and became events."""
+
+
 @router.get("", response_class=PlainTextResponse)
 async def subscription_check(
     request: Request,
@@ -47,8 +53,8 @@ async def subscription_check(
     return challenge
 
 
-@router.post("")
-async def receive_delivery(request: Request) -> dict[str, int]:
+@router.post("", response_model=DeliveryReceipt)
+async def receive_delivery(request: Request) -> JSONResponse:
     """A notification from Meta, signed with the app secret.
 
     It is answered once every organization it concerns has it stored with its
@@ -64,7 +70,8 @@ async def receive_delivery(request: Request) -> dict[str, int]:
     parts = service.split_by_account(delivery, body, items_of(delivery))
     retention = timedelta(hours=settings.webhook_retention_hours)
     emitted = await _record_all(request, parts, retention)
-    return {"events": emitted}
+    # Answered as is: the receipt needs no validation on its way out.
+    return JSONResponse({"events": emitted})
 
 
 async def _record_all(
