@@ -8,6 +8,7 @@ from fastapi import FastAPI
 from services.gateway import SPEC
 from services.gateway.accounts.routes import router as accounts_router
 from services.gateway.accounts.two_factor_routes import router as two_factor_router
+from services.gateway.deletion_routes import router as deletion_router
 from services.gateway.edge import build_edge
 from services.gateway.internal import router as internal_router
 from services.gateway.orgs.admin_routes import router as org_admin_router
@@ -47,6 +48,7 @@ def create(settings: GatewaySettings | None = None) -> FastAPI:
             org_admin_router,
             internal_router,
             webhooks_router,
+            deletion_router,
             proxy_router,
         ],
         description=(

@@ -13,11 +13,17 @@ from redis.asyncio import Redis
 from services.deletion import SPEC as DELETION
 from services.deletion.app import create as create_deletion
 from services.deletion.settings import DeletionSettings
+from services.gateway.app import create as create_gateway
 from shared.crypto.keyring import KeyRing
 from shared.identity import IDENTITY_HEADER, Role, sign_identity, user_identity
 from shared.runtime import Runtime, open_runtime
 from tests.conftest import Stores
+from tests.gateway.conftest import admin, member, meta, new_browser, org_id
 from tests.loopback import serve
+from tests.stand_ins.meta_graph import MetaGraph
+
+# The gateway tests' people and organization, before the gateway_url below.
+__all__ = ["admin", "member", "meta", "new_browser", "org_id"]
 
 
 @pytest.fixture
@@ -91,3 +97,13 @@ async def caller(
     yield open_caller
     for each in opened:
         await each.http.aclose()
+
+
+@pytest.fixture
+async def gateway_url(
+    stores: Stores, redis: Redis, meta: MetaGraph, deletion_url: str
+) -> AsyncIterator[str]:
+    """A real gateway in front of the real deletion service."""
+    settings = meta.gateway_settings(deletion_url=deletion_url)
+    async with serve(create_gateway(settings)) as url:
+        yield url

@@ -98,6 +98,24 @@ async def sign_in(
     return user
 
 
+async def confirm_identity(
+    db: AsyncSession,
+    hasher: PasswordHasher,
+    master_keys: KeyRing,
+    user: User,
+    *,
+    password: str,
+    second_factor: SecondFactor,
+) -> None:
+    """Check that a signed-in person re-entered their password, and their
+    second factor when they have one, before something that cannot be undone."""
+    matches, _ = await hasher.verify(password, user.password_hash)
+    if not matches:
+        raise CurrentPasswordWrong()
+    if user.totp_enabled_at is not None:
+        await _check_second_factor(db, user, master_keys, second_factor)
+
+
 async def _check_second_factor(
     db: AsyncSession, user: User, master_keys: KeyRing, given: SecondFactor
 ) -> None:
