@@ -8,6 +8,9 @@ consumer's one transaction: the contact (made or touched), the message stored
 once by its Instagram id with its text sealed under the organization's data
 key, the opt-out state a keyword asks for, a profile refresh when the profile
 is stale, and ``conversation.message_received`` in the outbox for the AI agent.
+An echo of a reply a person typed in the Instagram app takes the conversation
+over, as a reply through our API does; an echo of what the send path sent is
+already stored under its id and changes nothing.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ from services.contacts.models import Contact, Message
 from services.contacts.optout import classify
 from services.contacts.profiles import contacts_settings, schedule_refresh
 from services.contacts.schemas import InboundItem
+from services.contacts.sending.repository import take_over
 from services.events import publish
 from shared.crypto.cipher import open_sealed
 from shared.crypto.data_keys import get_or_create_data_key
@@ -41,10 +45,9 @@ log = structlog.get_logger(__name__)
 MESSAGE_STORED = "conversation.message_received"
 # The gateway seals personal fields under this table name, bound to the event.
 SEALED_TABLE = "event"
-# Kinds stored as messages: which way they went and who sent them. Our own
-# send path does not exist yet, so every echo is taken for a reply a person
-# typed in the Instagram app; once it does, echoes of what it sent must be
-# recognised by message id and stored with their real sender instead.
+# Kinds stored as messages: which way they went and who sent them. Our send
+# path stores what it sent under Meta's message id before Meta echoes it, so
+# an echo with a new id is a reply a person typed in the Instagram app.
 _STORED_KINDS = {
     "message": ("in", "contact"),
     "postback": ("in", "contact"),
@@ -138,9 +141,11 @@ async def _store_message(
         },
     )
     if not stored:
-        log.info("inbound.duplicate_message")
+        log.info("inbound.duplicate_message", kind=inbound.item.kind)
         return
 
+    if inbound.item.kind == "echo":
+        await take_over(session, inbound.org_id, contact.id, None, inbound.at)
     opt_change = _apply_opt_out(session, contact, inbound, message_id)
     await _announce(session, contact, inbound, message_id, conversation_id, opt_change)
 

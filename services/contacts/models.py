@@ -38,10 +38,12 @@ TENANT_TABLES = (
     "opt_out_changes",
     "property_definitions",
     "property_values",
+    "sends",
 )
 DIRECTIONS = ("in", "out")
 SENDER_KINDS = ("contact", "person", "scenario", "campaign", "ai")
 OPT_OUT_METHODS = ("keyword", "manual", "api", "import")
+SEND_STATES = ("sending", "sent", "refused", "failed", "unconfirmed")
 PROPERTY_TYPES = (
     "text",
     "number",
@@ -110,6 +112,10 @@ class Conversation(Base):
         ForeignKey("contacts.id", ondelete="CASCADE"), unique=True
     )
     last_message_at: Mapped[datetime] = _now()
+    # Set when a person replies or the conversation is handed over to one:
+    # automated senders then stay out of it.
+    taken_over_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    taken_over_by_user_id: Mapped[uuid.UUID | None] = mapped_column()
     created_at: Mapped[datetime] = _now()
 
 
@@ -239,4 +245,37 @@ class PropertyValue(Base):
     value_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     value_index: Mapped[bytes | None] = mapped_column(LargeBinary)
     value_plain: Mapped[Any | None] = mapped_column(JSONB)
+    updated_at: Mapped[datetime] = _now()
+
+
+class Send(Base):
+    """One outbound message asked of the send path, and what became of it.
+
+    Its id is the message's own and the idempotency key of the send: the row
+    is written before Meta is called and marked after, so a send asked again
+    never reaches Meta twice. The text is kept only in the message a
+    successful send stores; a refused or failed send keeps its reason.
+    """
+
+    __tablename__ = "sends"
+    __table_args__ = (
+        CheckConstraint(_one_of("state", SEND_STATES), name="sends_state"),
+        CheckConstraint(_one_of("sender_kind", SENDER_KINDS), name="sends_sender_kind"),
+        Index("sends_by_contact", "contact_id", "created_at"),
+    )
+
+    id: Mapped[uuid.UUID] = mapped_column(primary_key=True)
+    org_id: Mapped[uuid.UUID] = mapped_column()
+    contact_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("contacts.id", ondelete="CASCADE")
+    )
+    sender_kind: Mapped[str] = mapped_column(Text)
+    by_user_id: Mapped[uuid.UUID | None] = mapped_column()
+    state: Mapped[str] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+    tag: Mapped[str | None] = mapped_column(Text)
+    meta_error_code: Mapped[int | None] = mapped_column(Integer)
+    instagram_message_id: Mapped[str | None] = mapped_column(Text)
+    attempts: Mapped[int] = mapped_column(Integer, server_default="0")
+    created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = _now()

@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Query, Request, status
 from pydantic import AwareDatetime, JsonValue
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from services.contacts import SPEC, properties, service
+from services.contacts import SPEC, properties, sending, service
 from services.contacts.errors import PropertyFilterIncomplete
 from services.contacts.properties import PropertyMatch
 from services.contacts.repository import ContactFilters
@@ -21,15 +21,25 @@ from services.contacts.schemas import (
     ContactProfile,
     ContactSort,
     ContactUpdate,
+    MessageCreate,
     MessagePage,
+    MessageSent,
     PropertyCreate,
     PropertyRead,
     PropertyValueWrite,
+    SentPart,
     TagCreate,
     TagRead,
 )
+from services.contacts.sending.errors import (
+    REFUSAL_MESSAGES,
+    SendFailed,
+    SendRefused,
+    SendUnconfirmed,
+)
 from shared.crypto.data_keys import DataKey, get_or_create_data_key
 from shared.deps import CurrentIdentity, OrgSession, get_runtime
+from shared.errors import NotFound
 
 router = APIRouter(prefix="/api/orgs/{org_id}")
 
@@ -135,6 +145,59 @@ async def list_messages(
 ) -> MessagePage:
     """The conversation with the contact, newest message first."""
     return await service.conversation(db, data_key, org_id, contact_id, cursor, limit)
+
+
+@router.post("/contacts/{contact_id}/messages", status_code=status.HTTP_201_CREATED)
+async def send_message(
+    org_id: uuid.UUID,
+    contact_id: uuid.UUID,
+    message: MessageCreate,
+    request: Request,
+    identity: CurrentIdentity,
+) -> MessageSent:
+    """Reply to the contact by hand, through Instagram.
+
+    It counts as a person's reply: automations and the AI agent stay out of
+    the conversation from then on. Past the 24 hours after the contact last
+    wrote, and up to 7 days, it goes with Meta's human-agent tag. A refusal
+    answers 409 ``send_refused`` with its reason in ``details``; Meta not
+    taking it answers 502 ``send_failed``.
+    """
+    if identity.org_id != org_id:
+        raise NotFound()
+    outbound = sending.Outbound(
+        org_id=org_id,
+        contact_id=contact_id,
+        text=message.text,
+        sender_kind="person",
+        by_user_id=identity.user_id,
+        message_id=message.id or uuid.uuid4(),
+        split=message.split,
+    )
+    outcomes = await sending.send(get_runtime(request), outbound)
+    return _sent_or_raise(outcomes)
+
+
+def _sent_or_raise(outcomes: list[sending.SendOutcome]) -> MessageSent:
+    last = outcomes[-1]
+    details = [{"reason": last.reason, "sent_parts": len(outcomes) - 1}]
+    if last.state == "refused":
+        message = REFUSAL_MESSAGES.get(last.reason or "")
+        raise SendRefused(message, details=details)
+    if last.state == "failed":
+        raise SendFailed(details=details)
+    if last.state == "unconfirmed":
+        raise SendUnconfirmed(details=details)
+    return MessageSent(
+        items=[
+            SentPart(
+                id=each.message_id,
+                instagram_message_id=each.instagram_message_id or "",
+                tag=each.tag,
+            )
+            for each in outcomes
+        ]
+    )
 
 
 @router.put("/contacts/{contact_id}/tags/{tag_id}")

@@ -202,3 +202,37 @@ class PropertyValueWrite(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     value: JsonValue
+
+
+class MessageCreate(BaseModel):
+    """A reply a team member types.
+
+    ``id`` makes the request safe to repeat: a message already asked for with
+    this id is not sent again. ``split`` cuts a text over Meta's 1,000 bytes
+    into parts at sentence boundaries instead of refusing it.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=20_000)
+    split: bool = False
+    id: uuid.UUID | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("a message needs more than spaces")
+        return value
+
+
+class SentPart(BaseModel):
+    """One part of a message Meta took: our id and Meta's."""
+
+    id: uuid.UUID
+    instagram_message_id: str
+    tag: str | None
+
+
+class MessageSent(BaseModel):
+    items: list[SentPart]
