@@ -19,6 +19,7 @@ from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from deploy.embedded import free_port
 from services.contacts import SPEC as CONTACTS
 from services.contacts import sending
 from services.contacts.app import create as create_contacts
@@ -550,3 +551,40 @@ async def test_an_organization_without_instagram_sends_nothing(
 
     assert (outcome.state, outcome.reason) == ("refused", "instagram_not_connected")
     assert meta.received == []
+
+
+async def test_another_organizations_contact_answers_404_and_gets_nothing(
+    person: Caller,
+    worker: Runtime,
+    meta: MetaSendApi,
+    owner_engine: AsyncEngine,
+) -> None:
+    elsewhere = await _organization(connected=True)
+    contact = await _contact_who_wrote(
+        worker, meta, owner_engine, elsewhere, timedelta(minutes=5)
+    )
+
+    answer = await _reply(person, contact, text="Hello from the wrong shop")
+
+    assert answer.status_code == 404
+    assert answer.json()["error"]["code"] == "contact_not_found"
+    assert meta.received == []
+    assert await _sends(owner_engine, contact) == []
+
+
+async def test_a_gateway_out_of_reach_fails_the_send_and_records_it(
+    meta: MetaSendApi, org_id: uuid.UUID, owner_engine: AsyncEngine, redis: Redis
+) -> None:
+    runtime = open_runtime(CONTACTS, _settings(f"http://127.0.0.1:{free_port()}", meta))
+    try:
+        contact = await _contact_who_wrote(
+            runtime, meta, owner_engine, org_id, timedelta(minutes=5)
+        )
+        outcome = await _automated(runtime, org_id, contact, "ai")
+    finally:
+        await runtime.close()
+
+    assert (outcome.state, outcome.reason) == ("failed", "token_unavailable")
+    assert meta.received == []
+    [send] = await _sends(owner_engine, contact)
+    assert (send.state, send.reason) == ("failed", "token_unavailable")

@@ -13,7 +13,10 @@ reaches Meta twice. One found still ``sending`` was cut off between the call
 and the mark, by a crash or a timeout: Meta may or may not have taken it, so
 it becomes ``unconfirmed`` and is not sent again. An at-most-once send can
 thus leave a message unsent; a doubled message to a customer is the worse
-failure. Meta's echo of such a message is filed as a person's reply.
+failure. Meta's echo of such a message is filed as a person's reply. The
+same holds for a send asked again while its first call still waits for
+Meta: the second answers ``unconfirmed``, and the first then marks the send
+with what Meta said.
 
 Meta usually echoes a message after it answered the call. An echo that
 arrives before the mark commits is filed as a person's reply and takes the
