@@ -5,8 +5,11 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.contacts import SPEC, inbound, profiles
-from services.events import ROUTES
+from services.events import ROUTES, publish
+from shared import purge
 from shared.events import Event, EventContext, EventHandlers
 from shared.work import WorkKinds
 from shared.worker import ServiceTasks, run_worker
@@ -26,6 +29,21 @@ work_kinds.add(
     profiles.refresh_profile,
     max_attempts=profiles.MAX_ATTEMPTS,
 )
+
+
+@handlers.on("org.purge_requested")
+async def purge_requested(event: Event, context: EventContext) -> None:
+    """Schedule the purge of everything the organization has here."""
+    await purge.schedule_purge(context.session, SPEC.schema, event)
+
+
+async def announce(session: AsyncSession, event: Event) -> None:
+    await publish(session, event, source=SPEC)
+
+
+# File storage does not exist yet, so a contacts purge deletes rows only;
+# exports and attachments must be removed here once they are stored.
+work_kinds.add(purge.PURGE_WORK, purge.purge_work(announce), max_attempts=None)
 
 TASKS = ServiceTasks(spec=SPEC, handlers=handlers, work=work_kinds, routes=ROUTES)
 

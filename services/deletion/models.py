@@ -78,7 +78,9 @@ class DeletionRequest(Base):
 
 
 class PurgeRun(Base):
-    """The purge of one organization, started when its grace window ended.
+    """The purge of one organization, started when its grace window ended,
+    and once ``completed_at`` is set, its receipt: ids, times and each
+    service's counts of deleted rows, nothing personal.
 
     It shares its request's id: one request starts at most one run.
     """
@@ -92,4 +94,5 @@ class PurgeRun(Base):
     started_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), server_default=func.now()
     )
+    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     counts: Mapped[dict[str, Any]] = mapped_column(JSONB, server_default=text("'{}'"))

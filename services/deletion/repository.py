@@ -70,3 +70,9 @@ async def latest_request(
 async def add_run(session: AsyncSession, request: DeletionRequest) -> None:
     session.add(PurgeRun(id=request.id, org_id=request.org_id))
     await session.flush()
+
+
+async def run_for_update(session: AsyncSession, run_id: uuid.UUID) -> PurgeRun | None:
+    return await session.scalar(
+        select(PurgeRun).where(PurgeRun.id == run_id).with_for_update()
+    )

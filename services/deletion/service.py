@@ -14,6 +14,7 @@ from datetime import timedelta
 from typing import NoReturn
 
 import structlog
+from redis.asyncio import Redis
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.deletion import SPEC, repository
@@ -23,7 +24,7 @@ from services.deletion.errors import (
     NoDeletionScheduled,
 )
 from services.deletion.models import CANCELLED, PURGING, SCHEDULED, DeletionRequest
-from services.events import publish
+from services.events import ROUTES, publish
 from shared.events import Event
 from shared.work import WorkItems
 
@@ -31,6 +32,7 @@ log = structlog.get_logger(__name__)
 
 GRACE_WINDOW = timedelta(hours=24)
 GRACE_ENDED = "deletion.grace_ended"
+PURGING_SERVICES = frozenset(ROUTES.destinations("org.purge_requested"))
 
 
 async def schedule(
@@ -109,6 +111,40 @@ async def start_purge(session: AsyncSession, request_id: uuid.UUID) -> bool:
     await publish(session, event, source=SPEC)
     log.info("purge.requested", run_id=str(request.id))
     return True
+
+
+async def record_completion(session: AsyncSession, redis: Redis, event: Event) -> bool:
+    """Note one service's finished purge on its run; once all four have
+    finished, remove the organization's Redis keys and complete the receipt.
+    True when this answer completed the run."""
+    run = await repository.run_for_update(
+        session, uuid.UUID(str(event.payload["run_id"]))
+    )
+    if run is None or run.completed_at is not None:
+        return False
+
+    run.counts = {**run.counts, str(event.payload["service"]): event.payload["counts"]}
+    await session.flush()
+    if set(run.counts) < PURGING_SERVICES:
+        return False
+
+    removed = await remove_redis_keys(redis, run.org_id)
+    run.completed_at = await repository.database_now(session)
+    log.info("purge.receipt_written", run_id=str(run.id), redis_keys=removed)
+    return True
+
+
+async def remove_redis_keys(redis: Redis, org_id: uuid.UUID) -> int:
+    """Delete every Redis key that names the organization; how many went.
+
+    Keys that hold the organization's data under a name without its id are
+    not found this way; every service keys its per-organization entries by
+    the id for that reason.
+    """
+    removed = 0
+    async for key in redis.scan_iter(match=f"*{org_id}*", count=500):
+        removed += int(await redis.delete(key))
+    return removed
 
 
 async def _refuse_second_request(session: AsyncSession, org_id: uuid.UUID) -> NoReturn:

@@ -1,17 +1,20 @@
 """The worker of the deletion service: its event handlers and its kinds of durable work.
 
-``ojime worker deletion`` runs :func:`main`. Its one kind of work ends a
-deletion request's grace window and starts the purge. No event handler is
-registered yet: the purge's own handlers and the receipt are not built, so
-``org.purge_requested`` and ``org.purge_completed`` are recorded as received
-and otherwise ignored, and a started purge removes nothing yet.
+``ojime worker deletion`` runs :func:`main`. It ends a deletion request's
+grace window and starts the purge, purges its own rows of the organization
+like every service (keeping the request and the run, which are the receipt),
+and collects every service's answer until the receipt is complete.
 """
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncSession
+
 from services.deletion import SPEC, service
-from services.events import ROUTES
-from shared.events import EventHandlers
+from services.deletion.models import TENANT_TABLES
+from services.events import ROUTES, publish
+from shared import purge
+from shared.events import Event, EventContext, EventHandlers
 from shared.work import WorkKinds, WorkRun
 from shared.worker import ServiceTasks, run_worker
 
@@ -25,6 +28,28 @@ async def end_grace_window(run: WorkRun) -> None:
     async with run.transaction() as session:
         await service.start_purge(session, run.item.id)
 
+
+@handlers.on("org.purge_requested")
+async def purge_requested(event: Event, context: EventContext) -> None:
+    """Schedule the purge of the organization's rows here, but the receipt."""
+    await purge.schedule_purge(context.session, SPEC.schema, event)
+
+
+@handlers.on("org.purge_completed")
+async def purge_completed(event: Event, context: EventContext) -> None:
+    """Count one service's finished purge towards the receipt."""
+    await service.record_completion(context.session, context.runtime.redis, event)
+
+
+async def announce(session: AsyncSession, event: Event) -> None:
+    await publish(session, event, source=SPEC)
+
+
+work_kinds.add(
+    purge.PURGE_WORK,
+    purge.purge_work(announce, keep=TENANT_TABLES),
+    max_attempts=None,
+)
 
 TASKS = ServiceTasks(spec=SPEC, handlers=handlers, work=work_kinds, routes=ROUTES)
 

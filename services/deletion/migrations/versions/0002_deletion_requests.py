@@ -80,6 +80,7 @@ def _create_runs() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
+        sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("counts", postgresql.JSONB(), server_default="{}", nullable=False),
         sa.ForeignKeyConstraint(["id"], ["deletion.deletion_requests.id"]),
         sa.PrimaryKeyConstraint("id"),
