@@ -588,3 +588,22 @@ async def test_a_gateway_out_of_reach_fails_the_send_and_records_it(
     assert meta.received == []
     [send] = await _sends(owner_engine, contact)
     assert (send.state, send.reason) == ("failed", "token_unavailable")
+
+
+async def test_a_message_id_already_used_by_another_message_is_refused(
+    person: Caller,
+    worker: Runtime,
+    meta: MetaSendApi,
+    org_id: uuid.UUID,
+    owner_engine: AsyncEngine,
+) -> None:
+    contact = await _contact_who_wrote(
+        worker, meta, owner_engine, org_id, timedelta(minutes=5)
+    )
+    [inbound] = (await person.get(f"/contacts/{contact}/messages")).json()["items"]
+
+    answer = await _reply(person, contact, text="Hi there", id=inbound["id"])
+
+    assert answer.status_code == 409
+    assert answer.json()["error"]["code"] == "message_id_taken"
+    assert meta.received == []

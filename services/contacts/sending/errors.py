@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from shared.errors import OjimeError
+from shared.errors import Conflict, OjimeError
 
 REFUSAL_MESSAGES = {
     "instagram_not_connected": "The organization's Instagram account is not connected.",
@@ -40,3 +40,10 @@ class SendUnconfirmed(OjimeError):
         "An earlier attempt to send this message was cut off; it may or may "
         "not have reached the contact, and is not sent again."
     )
+
+
+class MessageIdTaken(Conflict):
+    """The id asked for belongs to another message than this one."""
+
+    code = "message_id_taken"
+    message = "This message id is already used by another message."

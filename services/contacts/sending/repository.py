@@ -21,8 +21,18 @@ async def send_for_update(
     )
 
 
-def add_send(session: AsyncSession, send: Send) -> None:
-    session.add(send)
+async def insert_send(session: AsyncSession, send: Send) -> bool:
+    """Record a new send; False if its id is taken by a send of any
+    organization or by a message of this one."""
+    taken = await session.scalar(select(Message.id).where(Message.id == send.id))
+    if taken is not None:
+        return False
+
+    values = {column.key: getattr(send, column.key) for column in Send.__table__.c}
+    inserted = await session.scalar(
+        insert(Send).values(values).on_conflict_do_nothing().returning(Send.id)
+    )
+    return inserted is not None
 
 
 async def last_inbound_at(

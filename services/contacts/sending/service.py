@@ -44,6 +44,7 @@ from services.contacts.profiles import contacts_settings
 from services.contacts.schemas import SenderKind
 from services.contacts.sending import meta
 from services.contacts.sending import repository as sends
+from services.contacts.sending.errors import MessageIdTaken
 from services.contacts.sending.parts import fits, split_text
 from shared.crypto.data_keys import get_or_create_data_key
 from shared.db import unit_of_work
@@ -185,7 +186,8 @@ async def _record(
 
     reason, tag = await _check(session, outbound, contact, text, connection)
     row = _new_send(outbound, part_id, reason, tag)
-    sends.add_send(session, row)
+    if not await sends.insert_send(session, row):
+        raise MessageIdTaken()
     _log_decision(row)
     return row, contact.instagram_id
 
