@@ -15,6 +15,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -234,6 +235,12 @@ async def test_a_reply_by_hand_reaches_the_contact_and_is_stored_as_a_persons(
     )
 
 
+def _refusals_counted(reason: str) -> float:
+    """What the metrics endpoint would show for refusals with ``reason``."""
+    sample = REGISTRY.get_sample_value("ojime_sends_refused_total", {"reason": reason})
+    return sample or 0.0
+
+
 async def test_an_opted_out_contact_gets_nothing_from_any_sender(
     person: Caller,
     worker: Runtime,
@@ -249,9 +256,11 @@ async def test_an_opted_out_contact_gets_nothing_from_any_sender(
     )
     assert opted.status_code == 200, opted.text
 
+    refused_before = _refusals_counted("opted_out")
     outcomes = [await _automated(worker, org_id, contact, kind) for kind in AUTOMATED]
     answer = await _reply(person, contact, text="Are you still there?")
 
+    assert _refusals_counted("opted_out") - refused_before == 4
     assert [(o.state, o.reason) for o in outcomes] == [("refused", "opted_out")] * 3
     assert answer.status_code == 409
     assert answer.json()["error"]["details"][0]["reason"] == "opted_out"

@@ -48,6 +48,7 @@ from services.contacts.sending.errors import MessageIdTaken
 from services.contacts.sending.parts import fits, split_text
 from shared.crypto.data_keys import get_or_create_data_key
 from shared.db import unit_of_work
+from shared.metrics import SENDS_REFUSED
 from shared.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -366,6 +367,8 @@ def _outcome(row: Send) -> SendOutcome:
 
 
 def _log_decision(row: Send) -> None:
+    if row.state == "refused":
+        SENDS_REFUSED.labels(reason=row.reason).inc()
     log.info(
         "send.recorded",
         state=row.state,
