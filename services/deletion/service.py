@@ -1,4 +1,4 @@
-"""Account deletion: the 24-hour grace window and the start of the purge.
+"""Account deletion: the 24-hour grace window, the purge run and its receipt.
 
 A request is due 24 hours after it is made. Its due time is kept twice, on
 the request and on a work item with the request's id; the work item is what a
@@ -125,7 +125,7 @@ async def record_completion(session: AsyncSession, redis: Redis, event: Event) -
 
     run.counts = {**run.counts, str(event.payload["service"]): event.payload["counts"]}
     await session.flush()
-    if set(run.counts) < PURGING_SERVICES:
+    if not PURGING_SERVICES <= set(run.counts):
         return False
 
     removed = await remove_redis_keys(redis, run.org_id)
