@@ -27,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from shared.crypto.data_keys import destroy_data_key
 from shared.events import Event
+from shared.metrics import PURGE_ROWS_REMAINING
 from shared.work import WorkItems, WorkRun
 
 log = structlog.get_logger(__name__)
@@ -119,10 +120,31 @@ async def purge_rows(
     schema = run.runtime.spec.schema
     async with run.transaction() as session:
         tables = await tables_to_purge(session, schema, SYSTEM_TABLES | set(keep))
+        remaining = await _rows_of(session, schema, tables, run.item.org_id)
 
+    # The gauge shows operators how far the purges running here have to go.
+    PURGE_ROWS_REMAINING.inc(remaining)
+    deleted = 0
+    try:
+        for table in tables:
+            while (batch := await _delete_batch(run, schema, table, batch_size)) > 0:
+                deleted += batch
+                PURGE_ROWS_REMAINING.dec(batch)
+    finally:
+        PURGE_ROWS_REMAINING.dec(max(remaining - deleted, 0))
+
+
+async def _rows_of(
+    session: AsyncSession, schema: str, tables: list[str], org_id: uuid.UUID | None
+) -> int:
+    total = 0
     for table in tables:
-        while await _delete_batch(run, schema, table, batch_size):
-            pass
+        counted = await session.scalar(
+            text(f'select count(*) from "{schema}"."{table}" where org_id = :org'),
+            {"org": org_id},
+        )
+        total += int(counted or 0)
+    return total
 
 
 async def tables_to_purge(
@@ -157,8 +179,8 @@ def _children_first(parents: dict[str, set[str]]) -> list[str]:
     return ordered
 
 
-async def _delete_batch(run: WorkRun, schema: str, table: str, batch_size: int) -> bool:
-    """Delete one batch; True if the table may still hold the organization's."""
+async def _delete_batch(run: WorkRun, schema: str, table: str, batch_size: int) -> int:
+    """Delete one batch; how many rows went (0 once the table holds none)."""
     qualified = f'"{schema}"."{table}"'
     statement = text(
         f"delete from {qualified} where ctid = any(array("
@@ -173,7 +195,7 @@ async def _delete_batch(run: WorkRun, schema: str, table: str, batch_size: int) 
 
     if deleted:
         log.info("purge.batch_done", table=table, rows=deleted)
-    return deleted == batch_size
+    return deleted
 
 
 def _counted(progress: dict[str, Any], table: str, deleted: int) -> dict[str, Any]:

@@ -4,11 +4,14 @@ it had. A second request for the same purge changes nothing."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import uuid
 from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
+from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -141,6 +144,25 @@ async def receipt(owner_engine: AsyncEngine, org_id: str) -> dict[str, Any]:
     return dict(row._mapping)
 
 
+@contextlib.asynccontextmanager
+async def watching_purge_progress() -> AsyncIterator[list[float]]:
+    """The purge-progress gauge as a scrape would have seen it, sampled
+    between the purge's steps."""
+    seen: list[float] = []
+
+    async def sample() -> None:
+        while True:
+            seen.append(REGISTRY.get_sample_value("ojime_purge_rows_remaining") or 0)
+            await asyncio.sleep(0)
+
+    sampler = asyncio.create_task(sample())
+    try:
+        yield seen
+    finally:
+        sampler.cancel()
+        seen.append(REGISTRY.get_sample_value("ojime_purge_rows_remaining") or 0)
+
+
 async def test_a_purge_leaves_nothing_of_the_organization_and_spares_another(
     admin: Browser,
     org_id: str,
@@ -163,8 +185,10 @@ async def test_a_purge_leaves_nothing_of_the_organization_and_spares_another(
         await rows_of(owner_engine, org_id)
     )
 
-    await purge(caller, owner_engine, runtimes, org_id)
+    async with watching_purge_progress() as seen:
+        await purge(caller, owner_engine, runtimes, org_id)
 
+    assert max(seen) > 0 and seen[-1] == 0
     assert set(await domain_rows_of(owner_engine, org_id)) == KEPT
     assert not await user_exists(owner_engine, member_email)
     assert await rows_of(owner_engine, other_org) == others_before

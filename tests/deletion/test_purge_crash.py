@@ -86,7 +86,7 @@ async def test_a_purge_killed_mid_way_finishes_after_a_restart(
         return bool((await progress(owner_engine, item_id))["progress"]["counts"])
 
     async def done() -> bool:
-        return (await progress(owner_engine, item_id))["state"] == "done"
+        return bool((await progress(owner_engine, item_id))["state"] == "done")
 
     env = {"REDIS_URL": stores.redis_url, **WORKER_ENV}
     first = start_python(WORKER, tmp_path / "first.log", **env)
