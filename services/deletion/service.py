@@ -125,7 +125,7 @@ async def record_completion(session: AsyncSession, redis: Redis, event: Event) -
 
     run.counts = {**run.counts, str(event.payload["service"]): event.payload["counts"]}
     await session.flush()
-    if not PURGING_SERVICES <= set(run.counts):
+    if not PURGING_SERVICES.issubset(run.counts):
         return False
 
     removed = await remove_redis_keys(redis, run.org_id)
