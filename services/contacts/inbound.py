@@ -29,9 +29,10 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.contacts import SPEC, repository, service
 from services.contacts.models import Contact, Message
 from services.contacts.optout import classify
-from services.contacts.profiles import contacts_settings, schedule_refresh
+from services.contacts.profiles import schedule_refresh
 from services.contacts.schemas import InboundItem
 from services.contacts.sending.repository import take_over
+from services.contacts.settings import contacts_settings
 from services.events import publish
 from shared.crypto.cipher import open_sealed
 from shared.crypto.data_keys import get_or_create_data_key

@@ -23,9 +23,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from services.contacts import SPEC, repository
 from services.contacts.errors import ProfileFetchFailed
+from services.contacts.gateway_token import instagram_token_request
 from services.contacts.models import Contact
-from services.contacts.settings import ContactsSettings
-from shared.identity import IDENTITY_HEADER, service_identity, sign_identity
+from services.contacts.settings import ContactsSettings, contacts_settings
 from shared.runtime import Runtime
 from shared.work import WorkItems, WorkRun
 
@@ -104,17 +104,7 @@ async def instagram_token(
     client: httpx.AsyncClient, runtime: Runtime, org_id: uuid.UUID
 ) -> str:
     """The organization's Instagram token, read from the gateway."""
-    settings = contacts_settings(runtime)
-    identity = service_identity(
-        issuer=SPEC.name,
-        audience="gateway",
-        ttl_seconds=settings.identity_ttl_seconds,
-        org_id=org_id,
-    )
-    headers = {
-        IDENTITY_HEADER: sign_identity(identity, runtime.secrets.internal_signing_keys)
-    }
-    url = f"{settings.gateway_url}/internal/orgs/{org_id}/instagram-token"
+    url, headers = instagram_token_request(runtime, org_id)
     body = await _get_json(client, url, headers=headers, source="gateway")
     token = body.get("access_token")
     if not isinstance(token, str) or not token:
@@ -162,10 +152,3 @@ async def _get_json(
         log.warning("profile.fetch_failed", source=source, status=answer.status_code)
         raise ProfileFetchFailed()
     return body
-
-
-def contacts_settings(runtime: Runtime) -> ContactsSettings:
-    settings = runtime.settings
-    if not isinstance(settings, ContactsSettings):
-        raise TypeError("the contacts worker runs with ContactsSettings")
-    return settings

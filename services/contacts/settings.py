@@ -5,6 +5,7 @@ from __future__ import annotations
 from pydantic import Field
 from pydantic_settings import SettingsConfigDict
 
+from shared.runtime import Runtime
 from shared.settings import ServiceSettings
 
 
@@ -20,3 +21,11 @@ class ContactsSettings(ServiceSettings):
     meta_timeout_seconds: float = Field(10.0, gt=0, le=120)
     # A profile older than this is fetched again on the contact's next message.
     profile_max_age_hours: float = Field(24.0, gt=0)
+
+
+def contacts_settings(runtime: Runtime) -> ContactsSettings:
+    """The contacts settings a runtime was opened with."""
+    settings = runtime.settings
+    if not isinstance(settings, ContactsSettings):
+        raise TypeError("the contacts worker runs with ContactsSettings")
+    return settings

@@ -14,10 +14,8 @@ from typing import Any
 import httpx
 import structlog
 
-from services.contacts import SPEC
-from services.contacts.profiles import contacts_settings
+from services.contacts.gateway_token import instagram_token_request
 from services.contacts.settings import ContactsSettings
-from shared.identity import IDENTITY_HEADER, service_identity, sign_identity
 from shared.runtime import Runtime
 
 log = structlog.get_logger(__name__)
@@ -59,19 +57,9 @@ async def connection(
     client: httpx.AsyncClient, runtime: Runtime, org_id: uuid.UUID
 ) -> Connection:
     """The organization's Instagram token, read from the gateway."""
-    settings = contacts_settings(runtime)
-    identity = service_identity(
-        issuer=SPEC.name,
-        audience="gateway",
-        ttl_seconds=settings.identity_ttl_seconds,
-        org_id=org_id,
-    )
-    keys = runtime.secrets.internal_signing_keys
-    url = f"{settings.gateway_url}/internal/orgs/{org_id}/instagram-token"
+    url, headers = instagram_token_request(runtime, org_id)
     try:
-        answer = await client.get(
-            url, headers={IDENTITY_HEADER: sign_identity(identity, keys)}
-        )
+        answer = await client.get(url, headers=headers)
         body = answer.json()
     except (httpx.HTTPError, ValueError) as exc:
         log.warning("send.token_unavailable", error_type=type(exc).__name__)

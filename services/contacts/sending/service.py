@@ -40,12 +40,12 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from services.contacts import SPEC, repository, service
 from services.contacts.errors import ContactNotFound
 from services.contacts.models import Contact, Send
-from services.contacts.profiles import contacts_settings
 from services.contacts.schemas import SenderKind
 from services.contacts.sending import meta
 from services.contacts.sending import repository as sends
 from services.contacts.sending.errors import MessageIdTaken
 from services.contacts.sending.parts import fits, split_text
+from services.contacts.settings import contacts_settings
 from shared.crypto.data_keys import get_or_create_data_key
 from shared.db import unit_of_work
 from shared.metrics import SENDS_REFUSED
