@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import signal
-from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from uuid import UUID
 
@@ -19,37 +18,16 @@ from shared.db import unit_of_work
 from shared.events import EVENT_JOB, Event, Outbox, UnroutedEvent, consume, relay_batch
 from shared.runtime import Runtime
 from shared.worker import WorkerOptions, run_burst, run_relay
-from tests.conftest import Stores
 from tests.helpers.harness import (
     effects,
     log_events,
     open_probe_runtime,
-    reset_probe_tables,
     scalar,
     start_python,
     stop_process,
     wait_until,
 )
 from tests.helpers.probe import PROBE, probe_event
-
-
-@pytest.fixture(scope="module")
-def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A Redis of this module's own, so no other worker reads its queues."""
-    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
-    yield server.start()
-    server.stop()
-
-
-@pytest.fixture
-async def runtime(
-    stores: Stores, owner_engine: AsyncEngine, private_redis: str
-) -> AsyncIterator[Runtime]:
-    await reset_probe_tables(owner_engine)
-    runtime = open_probe_runtime(private_redis)
-    await runtime.redis.flushdb()
-    yield runtime
-    await runtime.close()
 
 
 async def emit(runtime: Runtime, event: Event) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from uuid import UUID
@@ -14,16 +13,12 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from deploy.embedded import EmbeddedRedis
 from shared.db import unit_of_work
 from shared.runtime import Runtime
 from shared.work import WorkItem, WorkItems, WorkLeaseLost, lease_for, sweep
 from shared.worker import build_worker, run_burst
-from tests.conftest import Stores
 from tests.helpers.harness import (
     effects,
-    open_probe_runtime,
-    reset_probe_tables,
     start_python,
     stop_process,
     wait_until,
@@ -34,25 +29,6 @@ ITEMS = WorkItems(PROBE.spec.schema)
 _MAKE_DUE = text(
     f"update {PROBE.spec.schema}.work_items set due_at = now() where id = :id"
 )
-
-
-@pytest.fixture(scope="module")
-def private_redis(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A Redis of this module's own, so no other worker reads its queues."""
-    server = EmbeddedRedis(tmp_path_factory.mktemp("redis"))
-    yield server.start()
-    server.stop()
-
-
-@pytest.fixture
-async def runtime(
-    stores: Stores, owner_engine: AsyncEngine, private_redis: str
-) -> AsyncIterator[Runtime]:
-    await reset_probe_tables(owner_engine)
-    runtime = open_probe_runtime(private_redis)
-    await runtime.redis.flushdb()
-    yield runtime
-    await runtime.close()
 
 
 async def schedule(runtime: Runtime, kind: str, due_at: datetime | None = None) -> UUID:
