@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 import uuid
 from collections.abc import Callable
 
@@ -170,15 +171,22 @@ async def test_an_expired_or_idle_session_gets_401(
 
 
 async def test_a_cookie_past_its_lifetime_is_refused_even_if_the_row_lives(
-    stores: object, owner_engine: AsyncEngine
+    browser: Browser, new_browser: Callable[[], Browser]
 ) -> None:
-    app = create_gateway(GatewaySettings(bcrypt_rounds=4, session_lifetime_hours=1))
-    codec: SessionCookieCodec = app.state.edge.cookies
-    old = codec.encode(b"\x01" * 32)
-    expired = SessionCookieCodec(codec.keys, secure=False, max_age_seconds=-1)
-    with pytest.raises(ValueError):
-        expired.decode(old)
-    await app.state.runtime.close()
+    await browser.sign_up()
+    codec = SessionCookieCodec(
+        load_secrets(GatewaySettings()).cookie_keys,
+        secure=False,
+        max_age_seconds=14 * 24 * 3600,
+    )
+    token = codec.decode(browser.http.cookies[COOKIE])
+    # The same session's token, in a cookie signed fifteen days ago.
+    codec._signer.get_timestamp = lambda: int(time.time()) - 15 * 24 * 3600  # type: ignore[method-assign]
+    aged = new_browser()
+    aged.http.cookies.set(COOKIE, codec.encode(token))
+
+    assert (await browser.get("/api/auth/me")).status_code == 200
+    assert (await aged.get("/api/auth/me")).status_code == 401
 
 
 async def test_a_password_change_signs_out_the_other_browser_only(
